@@ -1,0 +1,455 @@
+"""Load and validate a ruleset folder (``scenario.toml`` + ``map.toml``), see RULESETS.md.
+
+The loader is the only place that reads ruleset files; :func:`parse_ruleset` takes their
+text, so the engine itself stays free of I/O. Every error is a :class:`RulesetError` that
+names the file, the entry and the fix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from typing import Any, Mapping
+
+import attrs
+
+from .errors import RulesetError
+from .rules import RuleOptions, make_options
+
+TERRAINS = ("land", "coast", "sea")
+PHASE_KINDS = ("movement", "retreat", "adjustment")
+_ID = re.compile(r"^[a-z][a-z0-9_-]*$")
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+@attrs.frozen
+class Nation:
+    """A playable nation."""
+
+    id: str
+    name: str
+    adjective: str
+    colour: str
+
+
+@attrs.frozen
+class Province:
+    """A space on the map. ``coasts`` is empty unless the coast is split (``stp``)."""
+
+    id: str
+    name: str
+    terrain: str
+    centre: bool = False
+    home: str | None = None
+    aliases: tuple[str, ...] = ()
+    coasts: tuple[str, ...] = ()
+    anchor: tuple[float, float] = (0.0, 0.0)
+
+    @property
+    def is_sea(self) -> bool:
+        return self.terrain == "sea"
+
+
+@attrs.frozen
+class Season:
+    """One season of the calendar and the phases it holds, in order."""
+
+    id: str
+    letter: str
+    name: str
+    phases: tuple[str, ...]
+    ownership: bool = False
+
+
+@attrs.frozen(eq=False)
+class Ruleset:
+    """A validated scenario: nations, map, calendar, start and rule options.
+
+    Lookup tables are built once here so the adjudicator only reads dicts.
+    Locations are province ids, or ``prov/coast`` for a fleet on a split coast.
+    """
+
+    id: str
+    name: str
+    description: str
+    digest: str
+    nations: tuple[Nation, ...]
+    provinces: Mapping[str, Province]
+    army_adj: Mapping[str, frozenset[str]]
+    fleet_adj: Mapping[str, frozenset[str]]
+    seasons: tuple[Season, ...]
+    victory_centres: int
+    start_year: int
+    start_season: str
+    start_units: tuple[tuple[str, str, str], ...]  # (nation, "A"|"F", location)
+    start_centres: tuple[tuple[str, str], ...]  # (province, nation)
+    options: RuleOptions
+    impassable: Mapping[str, tuple[str, tuple[float, float]]] = attrs.field(factory=dict)
+    extra: Mapping[str, Any] = attrs.field(factory=dict)
+    # derived
+    fleet_reach: Mapping[str, frozenset[str]] = attrs.field(init=False)
+    names: Mapping[str, tuple[str, ...]] = attrs.field(init=False)
+    nation_ids: tuple[str, ...] = attrs.field(init=False)
+    centres: frozenset[str] = attrs.field(init=False)
+    homes: Mapping[str, tuple[str, ...]] = attrs.field(init=False)
+    any_adj: Mapping[str, frozenset[str]] = attrs.field(init=False)
+    sea_adj: Mapping[str, frozenset[str]] = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        reach = {loc: frozenset(province_of(d) for d in ds) for loc, ds in self.fleet_adj.items()}
+        object.__setattr__(self, "fleet_reach", reach)
+        object.__setattr__(self, "nation_ids", tuple(n.id for n in self.nations))
+        object.__setattr__(
+            self, "centres", frozenset(p.id for p in self.provinces.values() if p.centre)
+        )
+        homes: dict[str, list[str]] = {n.id: [] for n in self.nations}
+        for p in sorted(self.provinces.values(), key=lambda p: p.id):
+            if p.home:
+                homes[p.home].append(p.id)
+        object.__setattr__(self, "homes", {k: tuple(v) for k, v in homes.items()})
+        names: dict[str, set[str]] = {}
+        for p in self.provinces.values():
+            for n in (p.id, p.name, *p.aliases):
+                names.setdefault(normalise_name(n), set()).add(p.id)
+        object.__setattr__(self, "names", {k: tuple(sorted(v)) for k, v in names.items()})
+        anyadj: dict[str, set[str]] = {p: set() for p in self.provinces}
+        for p, ds in self.army_adj.items():
+            anyadj[p].update(ds)
+        for loc, ds in self.fleet_reach.items():
+            anyadj[province_of(loc)].update(ds)
+        object.__setattr__(self, "any_adj", {k: frozenset(v) for k, v in anyadj.items()})
+        # province -> provinces a fleet there can reach from any of its coasts (convoy routes)
+        sea: dict[str, set[str]] = {}
+        for loc, ds in self.fleet_reach.items():
+            sea.setdefault(province_of(loc), set()).update(ds)
+        object.__setattr__(self, "sea_adj", {k: frozenset(v) for k, v in sea.items()})
+
+    def __repr__(self) -> str:
+        return f"<Ruleset {self.id} {len(self.provinces)} provinces digest={self.digest[:12]}>"
+
+    # --- geography -------------------------------------------------------------------
+    def fleet_locations(self, province: str) -> tuple[str, ...]:
+        """Where a fleet may stand in ``province``: its coasts, or the province itself."""
+        p = self.provinces[province]
+        if p.terrain == "land":
+            return ()
+        return tuple(f"{province}/{c}" for c in p.coasts) if p.coasts else (province,)
+
+    def season(self, season_id: str) -> Season:
+        for s in self.seasons:
+            if s.id == season_id:
+                return s
+        raise KeyError(season_id)
+
+    def nation(self, nation_id: str) -> Nation:
+        for n in self.nations:
+            if n.id == nation_id:
+                return n
+        raise KeyError(nation_id)
+
+
+def province_of(location: str) -> str:
+    """``'stp/nc'`` -> ``'stp'``; ``'par'`` -> ``'par'``.
+
+    >>> province_of("stp/nc"), province_of("par")
+    ('stp', 'par')
+    """
+    i = location.find("/")
+    return location if i < 0 else location[:i]
+
+
+def normalise_name(text: str) -> str:
+    """Case- and punctuation-insensitive key for province names.
+
+    >>> normalise_name("St. Petersburg"), normalise_name("Mid-Atlantic")
+    ('st petersburg', 'mid atlantic')
+    """
+    return " ".join(re.sub(r"[.\-_']", " ", text.lower()).split())
+
+
+# --- loading ----------------------------------------------------------------------------
+
+
+def parse_ruleset(files: Mapping[str, str], folder: str = "ruleset") -> Ruleset:
+    """Validate a ruleset from the text of its files.
+
+    Args:
+        files: ``{"scenario.toml": text, "map.toml": text}``.
+        folder: shown in error messages (``rulesets/classic``).
+
+    Raises:
+        RulesetError: naming the file, the entry and the fix.
+    """
+    for name in ("scenario.toml", "map.toml"):
+        if name not in files:
+            raise RulesetError(folder, "", f"{name} is missing", "every ruleset has scenario.toml and map.toml")
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + files[name].encode() + b"\0")
+    docs = {}
+    for name in ("scenario.toml", "map.toml"):
+        try:
+            docs[name] = tomllib.loads(files[name])
+        except tomllib.TOMLDecodeError as e:
+            raise RulesetError(f"{folder}/{name}", "", f"not valid TOML: {e}", "fix the syntax") from None
+    return _Builder(folder, docs["scenario.toml"], docs["map.toml"], digest.hexdigest()).build()
+
+
+class _Builder:
+    def __init__(self, folder: str, scen: dict[str, Any], geo: dict[str, Any], digest: str) -> None:
+        self.folder, self.scen, self.geo, self.digest = folder, scen, geo, digest
+        self.sf, self.mf = f"{folder}/scenario.toml", f"{folder}/map.toml"
+
+    def err(self, file: str, entry: str, problem: str, fix: str = "") -> RulesetError:
+        return RulesetError(file, entry, problem, fix)
+
+    def need(self, table: Mapping[str, Any], key: str, typ: type | tuple[type, ...], file: str, entry: str) -> Any:
+        if key not in table:
+            raise self.err(file, entry, f"'{key}' is missing", f"add {key} = ...")
+        value = table[key]
+        if not isinstance(value, typ) or (typ is int and isinstance(value, bool)):
+            tname = typ.__name__ if isinstance(typ, type) else " or ".join(t.__name__ for t in typ)
+            raise self.err(file, entry, f"'{key}' must be a {tname}, not {value!r}", f"write {key} as a {tname}")
+        return value
+
+    def build(self) -> Ruleset:
+        sf, scen = self.sf, self.scen
+        rid = self.need(scen, "id", str, sf, "id")
+        if not _ID.match(rid):
+            raise self.err(sf, "id", f"id {rid!r} is not lower case letters, digits and '-'", "rename it")
+        nations = self._nations()
+        nation_ids = {n.id for n in nations}
+        provinces, army, fleet, impassable = self._map(nation_ids)
+        seasons = self._calendar()
+        rules = scen.get("rules", {})
+        if not isinstance(rules, dict):
+            raise self.err(sf, "rules", "must be a table", "write [rules] edition = \"datc-3.0\"")
+        overrides = {k: v for k, v in rules.items() if k != "edition"}
+        try:
+            options = make_options(rules.get("edition", "datc-3.0"), overrides)
+        except (KeyError, ValueError) as e:
+            msg = e.args[0] if e.args else str(e)
+            raise self.err(sf, "rules", msg, "use a known edition and option") from None
+        victory = self.need(scen.get("victory", {}), "centres", int, sf, "victory")
+        ncentres = sum(1 for p in provinces.values() if p.centre)
+        if not 0 < victory <= ncentres:
+            raise self.err(sf, "victory", f"centres = {victory} but the map has {ncentres} centres", "pick a number between 1 and the number of centres")
+        start = self.need(scen, "start", dict, sf, "start")
+        year = self.need(start, "year", int, sf, "start")
+        season = self.need(start, "season", str, sf, "start")
+        if season not in {s.id for s in seasons}:
+            raise self.err(sf, "start", f"season {season!r} is not in the calendar", f"use one of {', '.join(s.id for s in seasons)}")
+        units = self._start_units(start, nation_ids, provinces, army, fleet)
+        centres = self._start_centres(start, nation_ids, provinces)
+        return Ruleset(
+            id=rid, name=self.need(scen, "name", str, sf, "name"),
+            description=scen.get("description", ""), digest=self.digest,
+            nations=nations, provinces=provinces, army_adj=army, fleet_adj=fleet,
+            seasons=seasons, victory_centres=victory, start_year=year, start_season=season,
+            start_units=units, start_centres=centres, options=options,
+            impassable=impassable, extra={k: v for k, v in scen.items() if k not in _SCENARIO_KEYS},
+        )
+
+    def _nations(self) -> tuple[Nation, ...]:
+        table = self.need(self.scen, "nations", dict, self.sf, "nations")
+        out = []
+        for nid in sorted(table):
+            entry = f"nations.{nid}"
+            if not _ID.match(nid):
+                raise self.err(self.sf, entry, f"nation id {nid!r} must be lower case", "rename it")
+            t = table[nid]
+            colour = self.need(t, "colour", str, self.sf, entry)
+            if not _COLOUR.match(colour):
+                raise self.err(self.sf, entry, f"colour {colour!r} is not #rrggbb", "write it like \"#c48f85\"")
+            out.append(Nation(nid, self.need(t, "name", str, self.sf, entry), t.get("adjective", t["name"]), colour))
+        if len(out) < 1:
+            raise self.err(self.sf, "nations", "no nations", "declare at least one [nations.ID]")
+        return tuple(out)
+
+    def _calendar(self) -> tuple[Season, ...]:
+        cal = self.need(self.scen, "calendar", dict, self.sf, "calendar")
+        seasons = self.need(cal, "seasons", list, self.sf, "calendar")
+        out, letters = [], set()
+        for i, s in enumerate(seasons):
+            entry = f"calendar.seasons[{i}]"
+            if not isinstance(s, dict):
+                raise self.err(self.sf, entry, "must be a table", "write { id = ..., letter = ..., phases = [...] }")
+            sid = self.need(s, "id", str, self.sf, entry)
+            letter = self.need(s, "letter", str, self.sf, entry)
+            if len(letter) != 1 or not letter.isupper() or letter in letters:
+                raise self.err(self.sf, entry, f"letter {letter!r} must be one upper-case letter, unique", "pick another letter")
+            letters.add(letter)
+            phases = self.need(s, "phases", list, self.sf, entry)
+            for ph in phases:
+                if ph not in PHASE_KINDS:
+                    raise self.err(self.sf, entry, f"unknown phase {ph!r}", f"use {', '.join(PHASE_KINDS)}")
+            if not phases:
+                raise self.err(self.sf, entry, "no phases", "list at least one phase")
+            out.append(Season(sid, letter, s.get("name", sid.title()), tuple(phases), bool(s.get("ownership", False))))
+        if not any(s.ownership for s in out):
+            raise self.err(self.sf, "calendar", "no season sets ownership = true", "mark the season after which centres change hands")
+        return tuple(out)
+
+    def _map(self, nation_ids: set[str]) -> tuple[dict[str, Province], dict[str, frozenset[str]], dict[str, frozenset[str]], dict[str, tuple[str, tuple[float, float]]]]:
+        mf = self.mf
+        table = self.need(self.geo, "provinces", dict, mf, "provinces")
+        provinces: dict[str, Province] = {}
+        raw_army: dict[str, list[str]] = {}
+        raw_fleet: dict[str, list[str]] = {}
+        for pid in sorted(table):
+            entry = f"provinces.{pid}"
+            t = table[pid]
+            if not _ID.match(pid) or "/" in pid:
+                raise self.err(mf, entry, f"province id {pid!r} must be lower case letters and digits", "rename it")
+            if not isinstance(t, dict):
+                raise self.err(mf, entry, "must be a table", "write [provinces.ID] with name, terrain, ...")
+            terrain = self.need(t, "terrain", str, mf, entry)
+            if terrain not in TERRAINS:
+                raise self.err(mf, entry, f"terrain {terrain!r} is unknown", "use land, coast or sea")
+            home = t.get("home")
+            centre = bool(t.get("centre", False))
+            if home is not None:
+                if home not in nation_ids:
+                    raise self.err(mf, entry, f"home {home!r} is not a nation", f"use one of {', '.join(sorted(nation_ids))}")
+                if not centre:
+                    raise self.err(mf, entry, f"home centre of {home} is not a supply centre", "add centre = true or remove home")
+            if centre and terrain == "sea":
+                raise self.err(mf, entry, "a sea cannot be a supply centre", "remove centre = true")
+            anchor = self._anchor(t, mf, entry)
+            aliases = t.get("aliases", [])
+            if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+                raise self.err(mf, entry, "aliases must be a list of strings", "write aliases = [\"...\"]")
+            fl = t.get("fleet")
+            coasts: tuple[str, ...] = ()
+            if terrain == "land" and fl is not None:
+                raise self.err(mf, entry, "a land province has fleet edges", "remove fleet or make it a coast")
+            if terrain == "sea" and t.get("army") is not None:
+                raise self.err(mf, entry, "a sea has army edges", "remove army or make it a coast")
+            if isinstance(fl, dict):
+                coasts = tuple(sorted(fl))
+                for c in coasts:
+                    if not isinstance(fl[c], list) or not fl[c]:
+                        raise self.err(mf, entry, f"coast {c!r} has no edges", "add one")
+                    raw_fleet[f"{pid}/{c}"] = fl[c]
+            elif isinstance(fl, list):
+                raw_fleet[pid] = fl
+            elif terrain != "land" and fl is not None:
+                raise self.err(mf, entry, "fleet must be a list or a table of coasts", "write fleet = [...]")
+            elif terrain == "sea":
+                raise self.err(mf, entry, "a sea has no fleet edges", "add fleet = [...]")
+            if terrain != "sea":
+                raw_army[pid] = t.get("army", [])
+                if not isinstance(raw_army[pid], list):
+                    raise self.err(mf, entry, "army must be a list", "write army = [...]")
+            provinces[pid] = Province(pid, self.need(t, "name", str, mf, entry), terrain, centre, home, tuple(aliases), coasts, anchor)
+        self._check_names(provinces)
+        army = self._edges(raw_army, provinces, "army")
+        fleet = self._edges(raw_fleet, provinces, "fleet")
+        impassable = {}
+        for iid, t in sorted(self.geo.get("impassable", {}).items()):
+            entry = f"impassable.{iid}"
+            if iid in provinces:
+                raise self.err(mf, entry, f"{iid!r} is also a province", "rename one of them")
+            impassable[iid] = (self.need(t, "name", str, mf, entry), self._anchor(t, mf, entry))
+        return provinces, army, fleet, impassable
+
+    def _anchor(self, t: Mapping[str, Any], file: str, entry: str) -> tuple[float, float]:
+        a = self.need(t, "anchor", list, file, entry)
+        if len(a) != 2 or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in a) or not (-90 <= a[0] <= 90 and -180 <= a[1] <= 180):
+            raise self.err(file, entry, f"anchor {a!r} is not [latitude, longitude]", "write anchor = [48.85, 2.35]")
+        return (float(a[0]), float(a[1]))
+
+    def _check_names(self, provinces: Mapping[str, Province]) -> None:
+        seen: dict[str, str] = {}
+        for p in provinces.values():
+            own = {normalise_name(p.id)}
+            for n in (p.name, *p.aliases):
+                key = normalise_name(n)
+                if not key:
+                    raise self.err(self.mf, f"provinces.{p.id}", "an empty alias", "remove it")
+                owner = seen.get(key)
+                if owner is not None and owner != p.id:
+                    raise self.err(self.mf, f"provinces.{p.id}", f"name or alias {n!r} is also used by {owner}", "make aliases unique across the map")
+                if key in provinces and key != p.id:
+                    raise self.err(self.mf, f"provinces.{p.id}", f"alias {n!r} is the id of another province", "remove the alias")
+                seen[key] = p.id
+            for k in own:
+                seen.setdefault(k, p.id)
+
+    def _edges(self, raw: Mapping[str, list[str]], provinces: Mapping[str, Province], kind: str) -> dict[str, frozenset[str]]:
+        mf = self.mf
+        out: dict[str, frozenset[str]] = {}
+        for loc, targets in raw.items():
+            entry = f"provinces.{province_of(loc)}"
+            clean = set()
+            for d in targets:
+                if not isinstance(d, str):
+                    raise self.err(mf, entry, f"{kind} edge {d!r} is not a string", "write province ids")
+                prov = province_of(d)
+                if prov not in provinces:
+                    raise self.err(mf, entry, f"{kind} edge to unknown province {d!r}", "fix the id or declare the province")
+                target = provinces[prov]
+                if kind == "army" and target.terrain == "sea":
+                    raise self.err(mf, entry, f"army edge to sea {d!r}", "armies only move over land and coast")
+                if kind == "fleet":
+                    if target.terrain == "land":
+                        raise self.err(mf, entry, f"fleet edge to land province {d!r}", "fleets only move along coasts and seas")
+                    if target.coasts and d == prov:
+                        raise self.err(mf, entry, f"fleet edge to {d!r} must name a coast", f"write one of {', '.join(prov + '/' + c for c in target.coasts)}")
+                    if "/" in d and d.split("/", 1)[1] not in target.coasts:
+                        raise self.err(mf, entry, f"{d!r} names a coast that {prov} does not have", "fix the coast")
+                if prov == province_of(loc):
+                    raise self.err(mf, entry, f"{kind} edge from {loc} to itself", "remove it")
+                clean.add(d)
+            out[loc] = frozenset(clean)
+        for loc, targets in out.items():
+            for d in targets:
+                if loc not in out.get(d, ()):
+                    raise self.err(mf, f"provinces.{province_of(d)}", f"one-way {kind} edge: {loc} lists {d} but {d} does not list {loc}", f"add {loc!r} to {kind} of {province_of(d)} or remove it from {province_of(loc)}")
+        return out
+
+    def _start_units(self, start: Mapping[str, Any], nation_ids: set[str], provinces: Mapping[str, Province], army: Mapping[str, Any], fleet: Mapping[str, Any]) -> tuple[tuple[str, str, str], ...]:
+        units = start.get("units", {})
+        out, taken = [], {}
+        for nid in sorted(units):
+            entry = f"start.units.{nid}"
+            if nid not in nation_ids:
+                raise self.err(self.sf, entry, f"{nid!r} is not a nation", "use a declared nation")
+            for text in units[nid]:
+                parts = str(text).split()
+                if len(parts) != 2 or parts[0].upper() not in ("A", "F"):
+                    raise self.err(self.sf, entry, f"unit {text!r} is not like 'A par' or 'F stp/sc'", "fix the notation")
+                kind, loc = parts[0].upper(), parts[1].lower()
+                prov = province_of(loc)
+                if prov not in provinces:
+                    raise self.err(self.sf, entry, f"unit {text!r} stands on unknown province {prov!r}", "fix the id")
+                if kind == "A" and loc not in army:
+                    raise self.err(self.sf, entry, f"army {text!r} cannot stand on {loc}", "armies stand on land or coast")
+                if kind == "F" and loc not in fleet:
+                    p = provinces[prov]
+                    fix = f"name a coast: {', '.join(prov + '/' + c for c in p.coasts)}" if p.coasts else "fleets stand on coast or sea"
+                    raise self.err(self.sf, entry, f"fleet {text!r} cannot stand on {loc}", fix)
+                if prov in taken:
+                    raise self.err(self.sf, entry, f"{prov} already holds a unit of {taken[prov]}", "one unit per province")
+                taken[prov] = nid
+                out.append((nid, kind, loc))
+        return tuple(sorted(out, key=lambda u: u[2]))
+
+    def _start_centres(self, start: Mapping[str, Any], nation_ids: set[str], provinces: Mapping[str, Province]) -> tuple[tuple[str, str], ...]:
+        owners: dict[str, str] = {}
+        for nid, provs in sorted(start.get("centres", {}).items()):
+            entry = f"start.centres.{nid}"
+            if nid not in nation_ids:
+                raise self.err(self.sf, entry, f"{nid!r} is not a nation", "use a declared nation")
+            for p in provs:
+                if p not in provinces or not provinces[p].centre:
+                    raise self.err(self.sf, entry, f"{p!r} is not a supply centre", "list supply centres only")
+                if p in owners:
+                    raise self.err(self.sf, entry, f"{p} is also owned by {owners[p]}", "give each centre one owner")
+                owners[p] = nid
+        return tuple(sorted(owners.items()))
+
+
+_SCENARIO_KEYS = {"id", "name", "description", "rules", "victory", "calendar", "nations", "start"}
+

@@ -1,0 +1,162 @@
+"""``step()``: the one entry point that advances a game by one phase.
+
+Pipeline:
+
+1. Flatten the submitted orders into ``(nation, order)`` pairs, nations in id order (so
+   the order in which nations submitted never matters), each nation's orders as given.
+2. Adjudicate the phase (movement, retreat or adjustment).
+3. Close the season when its fighting is over: centres change hands after the last
+   movement/retreat phase of a season marked ``ownership`` (DATC: after the Fall retreats)
+   and victory is checked.
+4. Advance the calendar, skipping a retreat phase with nobody dislodged and an adjustment
+   phase where no nation can build or must remove (the standard convention).
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import attrs
+
+from .adjustments import adjudicate_adjustments, adjustments_due, centre_counts, counts_for
+from .orders import Order
+from .outcome import OrderResult
+from .resolve import adjudicate_movement
+from .retreats import adjudicate_retreats, retreat_options
+from .ruleset import Ruleset
+from .state import Dislodged, GameState, Unit, phase_name
+
+
+@attrs.frozen
+class Event:
+    """Something notable that happened: ``Event("captured", nation="france", at="bel", by="germany")``."""
+
+    code: str
+    nation: str = ""
+    at: str = ""
+    detail: str = ""
+
+
+@attrs.frozen
+class Turn:
+    """What ``step`` returns: the phase adjudicated, its results and the next state."""
+
+    phase: str
+    results: tuple[OrderResult, ...]
+    state: GameState
+    dislodged: tuple[Dislodged, ...] = ()
+    retreat_options: tuple[tuple[Dislodged, tuple[str, ...]], ...] = ()
+    civil_disorder: tuple[Unit, ...] = ()
+    events: tuple[Event, ...] = ()
+    after_phase: tuple[Unit, ...] = ()  # the board right after this phase, before skipping
+
+
+def flatten(orders: Mapping[str, Sequence[Order]]) -> list[tuple[str, Order]]:
+    """``{nation: [orders]}`` -> ``[(nation, order)]`` with nations in sorted order."""
+    return [(n, o) for n in sorted(orders) for o in orders[n]]
+
+
+def step(ruleset: Ruleset, state: GameState, orders: Mapping[str, Sequence[Order]]) -> Turn:
+    """Adjudicate the current phase of ``state`` and return the next state.
+
+    Args:
+        ruleset: the scenario.
+        state: the board at the start of the phase; must not be finished.
+        orders: each nation's orders, as given. Units without orders hold; missing
+            removals are chosen by the civil-disorder rule; missing builds are waived.
+
+    Raises:
+        ValueError: the game is already over.
+    """
+    if state.winner is not None:
+        raise ValueError(f"the game is over: {state.winner} won")
+    submitted = flatten(orders)
+    return step_submitted(ruleset, state, submitted)
+
+
+def step_submitted(ruleset: Ruleset, state: GameState, submitted: Sequence[tuple[str, Order]]) -> Turn:
+    """Like :func:`step` but with orders already flattened in the order to adjudicate them."""
+    name = phase_name(ruleset, state)
+    season = ruleset.season(state.season)
+    if state.phase == "movement":
+        mv = adjudicate_movement(ruleset, state, submitted)
+        events = [Event("dislodged", d.unit.nation, d.unit.province, d.attacker_from) for d in mv.dislodged]
+        if mv.dislodged and "retreat" in season.phases:
+            nxt = GameState.build(state.year, state.season, "retreat", mv.moved, state.centres, mv.dislodged, mv.standoffs)
+            opts = tuple((d, retreat_options(ruleset, nxt, d)) for d in nxt.dislodged)
+            return Turn(name, mv.results, nxt, nxt.dislodged, opts, (), tuple(events), mv.moved)
+        for d in mv.dislodged:
+            events.append(Event("destroyed", d.unit.nation, d.unit.province))
+        after = _close_season(ruleset, state, mv.moved, "movement", events)
+        # A dislodged unit with nowhere to go (no retreat phase in this season) is lost.
+        return Turn(name, mv.results, after, mv.dislodged, (), (), tuple(events), mv.moved)
+    if state.phase == "retreat":
+        rt = adjudicate_retreats(ruleset, state, submitted)
+        events = [Event("disbanded", u.nation, u.province) for u in rt.disbanded]
+        after = _close_season(ruleset, state, rt.units, "retreat", events)
+        return Turn(name, rt.results, after, (), (), (), tuple(events), rt.units)
+    adj = adjudicate_adjustments(ruleset, state, submitted)
+    events = [Event("built", u.nation, u.province, u.kind) for u in adj.built]
+    events += [Event("removed", u.nation, u.province, u.kind) for u in adj.removed]
+    nxt = _advance(ruleset, state.year, state.season, "adjustment", adj.units, state.centres, None)
+    return Turn(name, adj.results, nxt, (), (), adj.civil_disorder, tuple(events), adj.units)
+
+
+def _close_season(ruleset: Ruleset, state: GameState, units: Sequence[Unit], phase: str, events: list[Event]) -> GameState:
+    season = ruleset.season(state.season)
+    centres = state.centres
+    winner = None
+    if season.ownership:
+        owners = dict(centres)
+        before = centre_counts(ruleset, centres)
+        for u in units:
+            p = u.province
+            if p in ruleset.centres and owners.get(p) != u.nation:
+                events.append(Event("captured", u.nation, p, owners.get(p, "")))
+                owners[p] = u.nation
+        centres = tuple(sorted(owners.items()))
+        counts = centre_counts(ruleset, centres)
+        alive = {u.nation for u in units}
+        for n in ruleset.nation_ids:
+            if before[n] > 0 or any(c for c, o in state.centres if o == n):
+                if counts[n] == 0 and n not in alive:
+                    events.append(Event("eliminated", n))
+        best = max(counts.values()) if counts else 0
+        leaders = [n for n, c in sorted(counts.items()) if c == best]
+        if best >= ruleset.victory_centres and len(leaders) == 1:
+            winner = leaders[0]
+            events.append(Event("victory", winner, detail=str(best)))
+    # the last movement/retreat phase of the season is over: go to what comes after it
+    last = "retreat" if "retreat" in season.phases else "movement"
+    return _advance(ruleset, state.year, state.season, last if phase != "adjustment" else phase, units, centres, winner)
+
+
+def _advance(ruleset: Ruleset, year: int, season_id: str, after: str, units: Sequence[Unit], centres: Sequence[tuple[str, str]], winner: str | None) -> GameState:
+    """The next phase after ``after`` of ``season_id`` that has something to do."""
+    seasons = ruleset.seasons
+    si = next(i for i, s in enumerate(seasons) if s.id == season_id)
+    phases = seasons[si].phases
+    pi = phases.index(after) if after in phases else len(phases) - 1
+    for _ in range(4 * len(seasons) * 3 + 4):
+        pi += 1
+        if pi >= len(seasons[si].phases):
+            si, pi = si + 1, 0
+            if si >= len(seasons):
+                si, year = 0, year + 1
+        kind = seasons[si].phases[pi]
+        candidate = GameState.build(year, seasons[si].id, kind, units, centres, winner=winner)
+        if winner is not None or kind == "movement":
+            return candidate
+        if kind == "retreat":
+            continue  # nobody is dislodged at the start of a season
+        if any(v != 0 for v in adjustments_due(ruleset, candidate).values()):
+            return candidate
+    raise AssertionError("the calendar has no movement phase")  # the loader forbids this
+
+
+def supply_counts(ruleset: Ruleset, state: GameState) -> dict[str, int]:
+    """Counted supply centres per nation (conditional centres excluded where they do not count)."""
+    return centre_counts(ruleset, state.centres)
+
+
+__all__ = ["Event", "Turn", "step", "step_submitted", "flatten", "supply_counts", "counts_for"]
