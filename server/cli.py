@@ -94,9 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     rc.add_argument("path", help="a ruleset folder, or the id of an installed ruleset")
     rc.set_defaults(func=cmd_ruleset_check)
 
-    from . import selfplay_cli, bench
+    from . import bench, saves_cli, selfplay_cli
 
     selfplay_cli.add_parser(sub)
+    saves_cli.add_parser(sub)
     bench.add_parser(sub)
     return p
 

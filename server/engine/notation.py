@@ -69,7 +69,9 @@ _COAST_WORDS = {
     "wc": "wc", "west": "wc", "western": "wc", "w": "wc",
 }
 _BARE_COASTS = frozenset({"nc", "sc", "ec", "wc"})
-_DIRECTIONS = frozenset({"north", "south", "east", "west", "northern", "southern", "eastern", "western"})
+_DIRECTIONS = frozenset(
+    {"north", "south", "east", "west", "northern", "southern", "eastern", "western"}
+)
 _IDENT = re.compile(r"^[a-z][a-z0-9_]{0,15}$")
 _TOKEN = re.compile(r"(->|=>|\u2192|[-\u2013\u2014])|([/(),;])|([^\s/(),;\-\u2013\u2014\u2192]+)")
 _MIN_PREFIX = 2
@@ -314,7 +316,10 @@ class _Parser:
     def suggest(self, spans: list[tuple[int, str, bool]]) -> list[str]:
         """Up to three province names close to what was typed (difflib)."""
         scored: dict[str, float] = {}
-        for _, key, _ in spans:
+        for n, (end, key, _) in enumerate(spans):
+            last = self.toks[end - 1].low
+            if n and (last in _KEYWORDS or normalise_name(last) in self.t.names):
+                break  # "X par": par is a name of its own, not the end of a misspelt one
             for m in difflib.get_close_matches(key, self.t.keys, n=5, cutoff=0.7):
                 score = difflib.SequenceMatcher(None, key, m).ratio()
                 for pid in self.t.names[m]:
@@ -339,7 +344,8 @@ class _Parser:
             self.pos += 1
         if coast not in own:
             if own:
-                raise self.error(f"{pid} has no {coast} coast: its coasts are {', '.join(own)}", tok)
+                listed = ", ".join(own)
+                raise self.error(f"{pid} has no {coast} coast: its coasts are {listed}", tok)
             raise self.error(f"{pid} has no coasts: write {pid} alone", tok)
         return coast
 
@@ -405,7 +411,8 @@ class _Parser:
             try:
                 loc = self.location(after=None)
             except OrderSyntaxError as e:
-                if type(e) is OrderSyntaxError and e.column == self.col(first) and not self.suggest(spans):
+                unknown = type(e) is OrderSyntaxError and e.column == self.col(first)
+                if unknown and not self.suggest(spans):
                     raise self.error(f"unknown order word {first.text!r}", first) from None
                 raise
             unit = self.unit_from_board(loc, first)
@@ -545,9 +552,9 @@ def parse_location(name: str, ruleset: Ruleset, *, text: str = "", column: int =
     ('par', 'spa/nc')
     >>> parse_location("spa sc", rs), parse_location("Burg", rs)
     ('spa/sc', 'bur')
-    >>> parse_location("Parsi", rs)
+    >>> parse_location("Parsi", rs)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    server.engine.errors.OrderSyntaxError: unknown province 'Parsi': did you mean Paris? (column 1): 'Parsi'
+    server.engine.errors.OrderSyntaxError: unknown province 'Parsi': did you mean Paris? ...
     """
     p = _Parser(name, ruleset, None, text=text or name, column=column or 1)
     loc = p.location(after=None)
@@ -620,12 +627,16 @@ def format_order(order: Order) -> str:
     'A lon - bel via convoy'
     >>> format_order(Move("A", "mos", "vla", via="tsr"))
     'A mos - vla via tsr'
-    >>> format_order(Support("F", "mar", "F", "gas", "spa/nc")), format_order(Support("A", "tyr", "A", "ven"))
-    ('F mar S F gas - spa/nc', 'A tyr S A ven')
-    >>> format_order(Convoy("F", "nth", "A", "lon", "bel")), format_order(Retreat("F", "tri", "alb"))
-    ('F nth C A lon - bel', 'F tri R alb')
-    >>> format_order(Hold("A", "par")), format_order(Disband("A", "pic")), format_order(Build("F", "stp/nc"))
-    ('A par H', 'D A pic', 'B F stp/nc')
+    >>> format_order(Support("F", "mar", "F", "gas", "spa/nc"))
+    'F mar S F gas - spa/nc'
+    >>> format_order(Support("A", "tyr", "A", "ven")), format_order(Hold("A", "par"))
+    ('A tyr S A ven', 'A par H')
+    >>> format_order(Convoy("F", "nth", "A", "lon", "bel"))
+    'F nth C A lon - bel'
+    >>> format_order(Retreat("F", "tri", "alb"))
+    'F tri R alb'
+    >>> format_order(Disband("A", "pic")), format_order(Build("F", "stp/nc"))
+    ('D A pic', 'B F stp/nc')
     >>> format_order(Waive()), format_order(Permit("F", "med", "red"))
     ('waive', 'SC F med - red')
     """
@@ -703,7 +714,8 @@ def _example_ruleset() -> Ruleset:
     """A five-province ruleset for the examples in these docstrings."""
     global _EXAMPLE
     if _EXAMPLE is None:
-        _EXAMPLE = parse_ruleset({"scenario.toml": _EXAMPLE_SCENARIO, "map.toml": _EXAMPLE_MAP}, "example")
+        files = {"scenario.toml": _EXAMPLE_SCENARIO, "map.toml": _EXAMPLE_MAP}
+        _EXAMPLE = parse_ruleset(files, "example")
     return _EXAMPLE
 
 

@@ -280,6 +280,8 @@ class _Adjudicator:
                 # DATC 6.D.31: no convoy ordered for a move that needs one
                 e.illegal, e.kind = Reason("not_adjacent", at=e.dest), "hold"
                 continue
+            if adjacent and e.convoyed and key not in any_convoy_order and self.rs.options.convoy_missing == "over-land":
+                e.convoyed = False  # pre-3.0 reading of DATC 6.G.8
             if adjacent and not e.convoyed and intent:
                 own = [c for c in convoy_orders.get(key, ()) if c.nation == e.nation]
                 e.convoyed = bool(own)

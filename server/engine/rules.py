@@ -18,6 +18,9 @@ CHOICES: dict[str, tuple[Any, ...]] = {
     # DATC 4.A.3: an army moves by convoy to an adjacent province when its order says
     # "via convoy" or (2023 rulebook) a fleet of its own nation orders a matching convoy.
     "convoy_to_adjacent": ("intent-2023", "explicit"),
+    # DATC 6.G.8: an army ordered "via convoy" to an adjacent province when nobody orders a
+    # matching convoy: its move fails (DATC 3.0), or it moves over land (pre-3.0; the peer).
+    "convoy_missing": ("fails", "over-land"),
     # DATC 4.E.1 / 2023 rulebook: civil-disorder removals by distance to the nearest owned
     # centre; "distance-home" is the 2000 rule (distance to a home centre).
     "civil_disorder": ("distance-2023", "distance-home"),
@@ -36,6 +39,7 @@ class RuleOptions:
     edition: str = "datc-3.0"
     convoy_paradox: str = "szykman"
     convoy_to_adjacent: str = "intent-2023"
+    convoy_missing: str = "fails"
     civil_disorder: str = "distance-2023"
     build_sites: str = "home"
     retreat_to_convoy_origin: bool = True
@@ -44,6 +48,8 @@ class RuleOptions:
 EDITIONS: dict[str, dict[str, Any]] = {
     "datc-3.0": {},
     "classic-2000": {"civil_disorder": "distance-home", "retreat_to_convoy_origin": False},
+    # the peer engine's choices (MILA diplomacy 1.1.2), to replay its games exactly
+    "peer-compat": {"convoy_missing": "over-land"},
 }
 
 

@@ -81,15 +81,20 @@ def step_submitted(ruleset: Ruleset, state: GameState, submitted: Sequence[tuple
     if state.phase == "movement":
         mv = adjudicate_movement(ruleset, state, submitted)
         events = [Event("dislodged", d.unit.nation, d.unit.province, d.attacker_from) for d in mv.dislodged]
-        if mv.dislodged and "retreat" in season.phases:
-            nxt = GameState.build(state.year, state.season, "retreat", mv.moved, state.centres, mv.dislodged, mv.standoffs)
-            opts = tuple((d, retreat_options(ruleset, nxt, d)) for d in nxt.dislodged)
-            return Turn(name, mv.results, nxt, nxt.dislodged, opts, (), tuple(events), mv.moved)
-        for d in mv.dislodged:
-            events.append(Event("destroyed", d.unit.nation, d.unit.province))
+        probe = GameState.build(state.year, state.season, "retreat", mv.moved, state.centres, mv.dislodged, mv.standoffs)
+        opts = tuple((d, retreat_options(ruleset, probe, d)) for d in probe.dislodged)
+        # A dislodged unit with nowhere to go is disbanded at once; so is every dislodged
+        # unit when the season has no retreat phase. A retreat phase is held only when some
+        # unit can actually retreat (the usual convention, and the peer's).
+        can_retreat = [d for d, o in opts if o] if "retreat" in season.phases else []
+        for d, o in opts:
+            if d not in can_retreat:
+                events.append(Event("disbanded", d.unit.nation, d.unit.province))
+        if can_retreat:
+            nxt = GameState.build(state.year, state.season, "retreat", mv.moved, state.centres, can_retreat, mv.standoffs)
+            return Turn(name, mv.results, nxt, probe.dislodged, opts, (), tuple(events), mv.moved)
         after = _close_season(ruleset, state, mv.moved, "movement", events)
-        # A dislodged unit with nowhere to go (no retreat phase in this season) is lost.
-        return Turn(name, mv.results, after, mv.dislodged, (), (), tuple(events), mv.moved)
+        return Turn(name, mv.results, after, probe.dislodged, opts, (), tuple(events), mv.moved)
     if state.phase == "retreat":
         rt = adjudicate_retreats(ruleset, state, submitted)
         events = [Event("disbanded", u.nation, u.province) for u in rt.disbanded]
