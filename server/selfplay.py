@@ -15,7 +15,7 @@ from typing import Iterator
 import attrs
 
 from .engine.adjustments import adjustments_due, centre_counts
-from .engine.options import legal_orders
+from .engine.options import all_legal_orders
 from .engine.orders import Build, Convoy, Disband, Hold, Move, Order, Retreat, Support, Waive
 from .engine.ruleset import Ruleset, province_of
 from .engine.state import GameState, initial_state, phase_name
@@ -54,8 +54,9 @@ def choose_orders(rng: random.Random, ruleset: Ruleset, state: GameState) -> dic
     """One phase of the W-rand v1 policy: ``{nation: [orders]}`` (empty lists omitted)."""
     chosen: dict[str, list[Order]] = {}
     due = adjustments_due(ruleset, state) if state.phase == "adjustment" else {}
+    every = all_legal_orders(ruleset, state)
     for nation in ruleset.nation_ids:
-        options = legal_orders(ruleset, state, nation)
+        options = every[nation]
         if not options:
             continue
         locs = sorted(options)

@@ -33,65 +33,90 @@ class AdjustmentResult:
 
 def counts_for(ruleset: Ruleset, centre: str, nation: str) -> bool:
     """Whether ``centre`` counts as a supply centre for ``nation`` (DATC 7.A: Hong Kong)."""
-    cond = ruleset.extra.get("conditional_centres", {}).get(centre)
-    return not (cond and nation in cond.get("not_for", ()))
+    excluded = ruleset.not_counted.get(centre)
+    return not (excluded and nation in excluded)
 
 
-def centre_counts(ruleset: Ruleset, centres: Sequence[tuple[str, str]] | tuple[tuple[str, str], ...]) -> dict[str, int]:
+def centre_counts(ruleset: Ruleset, centres: Sequence[tuple[str, str]]) -> dict[str, int]:
     """Counted supply centres per nation (every nation present, zero included)."""
-    out = {n: 0 for n in ruleset.nation_ids}
+    out = dict.fromkeys(ruleset.nation_ids, 0)
+    excluded = ruleset.not_counted
     for c, n in centres:
-        if counts_for(ruleset, c, n):
+        if not excluded or n not in excluded.get(c, ()):
             out[n] += 1
     return out
 
 
 def build_sites(ruleset: Ruleset, state: GameState, nation: str) -> tuple[str, ...]:
     """Provinces where ``nation`` may build now, sorted."""
+    return _sites(ruleset, state).get(nation, ())
+
+
+def _sites(ruleset: Ruleset, state: GameState) -> dict[str, tuple[str, ...]]:
     occupied = {u.province for u in state.units}
-    owned = [c for c, n in state.centres if n == nation]
-    if ruleset.options.build_sites == "home":
-        homes = set(ruleset.homes.get(nation, ()))
-        owned = [c for c in owned if c in homes]
-    return tuple(sorted(c for c in owned if c not in occupied))
+    homes_only = ruleset.options.build_sites == "home"
+    sites: dict[str, list[str]] = {}
+    for c, n in state.centres:
+        if c in occupied:
+            continue
+        if homes_only and ruleset.provinces[c].home != n:
+            continue
+        sites.setdefault(n, []).append(c)
+    return {n: tuple(sorted(v)) for n, v in sites.items()}
 
 
 def adjustments_due(ruleset: Ruleset, state: GameState) -> dict[str, int]:
     """Builds (+) or removals (-) each nation may/must make, builds capped by free sites."""
     counts = centre_counts(ruleset, state.centres)
-    units: dict[str, int] = {n: 0 for n in ruleset.nation_ids}
     for u in state.units:
-        units[u.nation] += 1
-    out = {}
-    for n in ruleset.nation_ids:
-        diff = counts[n] - units[n]
+        counts[u.nation] -= 1
+    sites: dict[str, tuple[str, ...]] | None = None
+    for n, diff in counts.items():
         if diff > 0:
-            diff = min(diff, len(build_sites(ruleset, state, n)))
-        out[n] = diff
-    return out
+            if sites is None:
+                sites = _sites(ruleset, state)
+            counts[n] = min(diff, len(sites.get(n, ())))
+    return counts
+
+
+def adjustment_needed(ruleset: Ruleset, state: GameState) -> bool:
+    """Whether an adjustment phase has anything to do: a removal owed or a build possible."""
+    diff = centre_counts(ruleset, state.centres)
+    for u in state.units:
+        diff[u[0]] -= 1
+    builders = set()
+    for n, v in diff.items():
+        if v < 0:
+            return True
+        if v > 0:
+            builders.add(n)
+    if not builders:
+        return False
+    occupied = {u[3] for u in state.units}
+    homes_only = ruleset.options.build_sites == "home"
+    provinces = ruleset.provinces
+    for c, n in state.centres:
+        if n in builders and c not in occupied and (not homes_only or provinces[c].home == n):
+            return True
+    return False
 
 
 def adjudicate_adjustments(
     ruleset: Ruleset, state: GameState, submitted: Sequence[tuple[str, Order]]
 ) -> AdjustmentResult:
     """Adjudicate one adjustment phase."""
-    counts = centre_counts(ruleset, state.centres)
-    nunits: dict[str, int] = {n: 0 for n in ruleset.nation_ids}
+    diff = centre_counts(ruleset, state.centres)
     for u in state.units:
-        nunits[u.nation] += 1
-    diff = {n: counts[n] - nunits[n] for n in ruleset.nation_ids}
-    sites = {n: set(build_sites(ruleset, state, n)) for n in ruleset.nation_ids}
-    homes = {n: set(ruleset.homes.get(n, ())) for n in ruleset.nation_ids}
+        diff[u.nation] -= 1
     owners = dict(state.centres)
     at = {u.province: u for u in state.units}
-    used = {n: 0 for n in ruleset.nation_ids}
+    used = dict.fromkeys(ruleset.nation_ids, 0)
     built_at: set[str] = set()
     removed_at: set[str] = set()
     built: list[Unit] = []
     removed: list[Unit] = []
-    results: list[OrderResult] = []
-    for nation, order in submitted:
-        results.append(_one(ruleset, nation, order, diff, used, sites, homes, owners, at, built_at, removed_at, built, removed))
+    results = [_one(ruleset, nation, order, diff, used, owners, at, built_at, removed_at, built, removed)
+               for nation, order in submitted]
     # civil disorder: removals not ordered are chosen by distance (DATC 6.J)
     cd: list[Unit] = []
     for n in ruleset.nation_ids:
@@ -101,13 +126,15 @@ def adjudicate_adjustments(
             chosen = civil_disorder_removals(ruleset, state, n, remaining, missing)
             cd.extend(chosen)
             removed.extend(chosen)
-    gone = {u.loc for u in removed}
-    units = [u for u in state.units if u.loc not in gone] + built
-    return AdjustmentResult(tuple(results), tuple(sorted(units, key=lambda u: u.loc)), tuple(built), tuple(removed), tuple(cd))
+    units: Sequence[Unit] = state.units
+    if removed or built:
+        gone = {u.loc for u in removed}
+        units = sorted([u for u in state.units if u.loc not in gone] + built, key=lambda u: u.loc)
+    return AdjustmentResult(tuple(results), tuple(units), tuple(built), tuple(removed), tuple(cd))
 
 
 def _one(ruleset: Ruleset, nation: str, order: Order, diff: dict[str, int], used: dict[str, int],
-         sites: dict[str, set[str]], homes: dict[str, set[str]], owners: dict[str, str],
+         owners: dict[str, str],
          at: dict[str, Unit], built_at: set[str], removed_at: set[str],
          built: list[Unit], removed: list[Unit]) -> OrderResult:
     if isinstance(order, Waive):
@@ -123,7 +150,7 @@ def _one(ruleset: Ruleset, nation: str, order: Order, diff: dict[str, int], used
             return OrderResult(nation, order, ILLEGAL, Reason("no_builds"))
         if prov not in ruleset.provinces or owners.get(prov) != nation:
             return OrderResult(nation, order, ILLEGAL, Reason("not_owned", at=prov))
-        if ruleset.options.build_sites == "home" and prov not in homes[nation]:
+        if ruleset.options.build_sites == "home" and ruleset.provinces[prov].home != nation:
             return OrderResult(nation, order, ILLEGAL, Reason("not_home_centre", at=prov))
         if prov in at:
             return OrderResult(nation, order, ILLEGAL, Reason("occupied", at=prov))

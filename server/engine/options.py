@@ -22,7 +22,8 @@ from .retreats import retreat_options
 from .ruleset import Ruleset, province_of
 from .state import GameState, Unit
 
-MAX_CONVOY = 13  # seas in one convoy route (the peer's limit; keeps enumeration bounded)
+MAX_CONVOY = 13  # seas in one convoy route (the peer's limit)
+PATH_BUDGET = 20_000  # route-enumeration steps per army before falling back to clusters
 
 
 def legal_orders(ruleset: Ruleset, state: GameState, nation: str) -> dict[str, list[Order]]:
@@ -31,8 +32,20 @@ def legal_orders(ruleset: Ruleset, state: GameState, nation: str) -> dict[str, l
     Keys are the provinces of its units (movement), of its dislodged units (retreat), or
     its build sites / unit provinces (adjustment). Lists are in a stable order.
     """
+    return _nation_orders(ruleset, state, nation, _Board(ruleset, state) if state.phase == "movement" else None)
+
+
+def all_legal_orders(ruleset: Ruleset, state: GameState) -> dict[str, dict[str, list[Order]]]:
+    """``legal_orders`` for every nation, sharing one analysis of the board (linear time)."""
+    board = _Board(ruleset, state) if state.phase == "movement" else None
+    due = adjustments_due(ruleset, state) if state.phase == "adjustment" else None
+    return {n: _nation_orders(ruleset, state, n, board, due) for n in ruleset.nation_ids}
+
+
+def _nation_orders(ruleset: Ruleset, state: GameState, nation: str, board: _Board | None,
+                   due_all: dict[str, int] | None = None) -> dict[str, list[Order]]:
     if state.phase == "movement":
-        board = _Board(ruleset, state)
+        assert board is not None
         return {u.province: board.unit_orders(u) for u in state.units if u.nation == nation}
     if state.phase == "retreat":
         out: dict[str, list[Order]] = {}
@@ -43,7 +56,7 @@ def legal_orders(ruleset: Ruleset, state: GameState, nation: str) -> dict[str, l
                 opts.append(Disband(u.kind, u.loc))
                 out[u.province] = opts
         return out
-    due = adjustments_due(ruleset, state).get(nation, 0)
+    due = (due_all if due_all is not None else adjustments_due(ruleset, state)).get(nation, 0)
     if due > 0:
         return {site: build_options(ruleset, site) + [Waive()] for site in build_sites(ruleset, state, nation)}
     if due < 0:
@@ -60,11 +73,6 @@ def build_options(ruleset: Ruleset, site: str) -> list[Order]:
     return out
 
 
-def all_legal_orders(ruleset: Ruleset, state: GameState) -> dict[str, dict[str, list[Order]]]:
-    """``legal_orders`` for every nation, sharing the board analysis."""
-    return {n: legal_orders(ruleset, state, n) for n in ruleset.nation_ids}
-
-
 class _Board:
     """Per-phase lookups shared by every unit's option list."""
 
@@ -77,6 +85,9 @@ class _Board:
             if u.kind == "F" and ruleset.provinces[u.province].terrain == "sea"
         )
         self._paths: dict[str, dict[str, list[frozenset[str]]]] = {}
+        self._reachers: dict[str, list[Unit]] | None = None
+        self._convoyable: dict[str, list[tuple[Unit, list[frozenset[str]]]]] | None = None
+        self._by_fleet: dict[str, list[tuple[Unit, str]]] | None = None
 
     def convoy_paths(self, origin: str) -> dict[str, list[frozenset[str]]]:
         """For an army at ``origin``: destination -> the inclusion-minimal sets of fleets
@@ -88,7 +99,13 @@ class _Board:
         found: dict[str, set[frozenset[str]]] = {}
         if rs.provinces[origin].terrain == "coast":
             stack = [(s, frozenset((s,))) for s in sorted(rs.sea_adj.get(origin, ())) if s in self.seas]
+            budget = PATH_BUDGET
             while stack:
+                budget -= 1
+                if budget < 0:
+                    # Too many routes to enumerate (a big fleet cluster on a large map):
+                    # every fleet of the connected cluster may convoy. Exact below the budget.
+                    return self._convoy_by_cluster(origin)
                 last, used = stack.pop()
                 for p in rs.sea_adj[last]:
                     if p in self.seas:
@@ -99,6 +116,58 @@ class _Board:
         out = {}
         for d, sets in found.items():
             out[d] = sorted((a for a in sets if not any(b < a for b in sets)), key=sorted)
+        self._paths[origin] = out
+        return out
+
+    def reachers(self, prov: str) -> list[Unit]:
+        """Units that could move to ``prov`` directly."""
+        if self._reachers is None:
+            table: dict[str, list[Unit]] = {}
+            for t in self.units:
+                for d in self.reach(t):
+                    table.setdefault(d, []).append(t)
+            self._reachers = table
+        return self._reachers.get(prov, [])
+
+    def convoy_reachers(self, prov: str) -> list[tuple[Unit, list[frozenset[str]]]]:
+        """Armies that a convoy of fleets now at sea could carry to ``prov``, with the routes."""
+        if self._convoyable is None:
+            table: dict[str, list[tuple[Unit, list[frozenset[str]]]]] = {}
+            if self.seas:
+                for t in self.units:
+                    if t.kind == "A":
+                        for d, sets in self.convoy_paths(t.province).items():
+                            if d not in self.rs.army_adj.get(t.loc, ()):
+                                table.setdefault(d, []).append((t, sets))
+            self._convoyable = table
+        return self._convoyable.get(prov, [])
+
+    def convoyable_by(self, sea: str) -> list[tuple[Unit, str]]:
+        """(army, destination) pairs the fleet in ``sea`` could help convoy, sorted."""
+        if self._by_fleet is None:
+            table: dict[str, set[tuple[Unit, str]]] = {}
+            for t in self.units:
+                if t.kind == "A":
+                    for d, sets in self.convoy_paths(t.province).items():
+                        for q in sets:
+                            for f in q:
+                                table.setdefault(f, set()).add((t, d))
+            self._by_fleet = {f: sorted(v, key=lambda x: (x[0].loc, x[1])) for f, v in table.items()}
+        return self._by_fleet.get(sea, [])
+
+    def _convoy_by_cluster(self, origin: str) -> dict[str, list[frozenset[str]]]:
+        rs = self.rs
+        reached: set[str] = set()
+        stack = [s for s in rs.sea_adj.get(origin, ()) if s in self.seas]
+        reached.update(stack)
+        while stack:
+            for n in rs.sea_adj[stack.pop()]:
+                if n in self.seas and n not in reached:
+                    reached.add(n)
+                    stack.append(n)
+        cluster = frozenset(reached)
+        dests = {p for s in cluster for p in rs.sea_adj[s] if p != origin and rs.provinces[p].terrain == "coast"}
+        out = {d: [cluster] for d in dests}
         self._paths[origin] = out
         return out
 
@@ -122,34 +191,23 @@ class _Board:
             t = self.at.get(p)
             if t is not None:
                 out.append(Support(u.kind, u.loc, t.kind, t.loc))
-        # move supports
+        # move supports: units that can reach a province this unit can reach
         exclude = prov if prov in self.seas else "-"
-        for t in self.units:
-            tp = t.province
-            if tp == prov:
+        supports: list[Support] = []
+        for d in reach:
+            if d == prov:
                 continue
-            if t.kind == "A":
-                dests = set(rs.army_adj.get(t.loc, ()))
-                if self.seas:
-                    dests |= {d for d, sets in self.convoy_paths(tp).items() if any(exclude not in q for q in sets)}
-                for d in sorted(dests & reach):
-                    if d != prov:
-                        out.append(Support(u.kind, u.loc, "A", t.loc, d))
-            else:
-                locs = rs.fleet_adj.get(t.loc, ())
-                for d in sorted({province_of(x) for x in locs} & reach):
-                    if d == prov:
-                        continue
-                    out.append(Support(u.kind, u.loc, "F", t.loc, d))
-                    if rs.provinces[d].coasts:
-                        out.extend(Support(u.kind, u.loc, "F", t.loc, x) for x in sorted(locs) if province_of(x) == d)
-        # convoys
+            for t in self.reachers(d):
+                if t.province != prov:
+                    supports.append(Support(u.kind, u.loc, t.kind, t.loc, d))
+                    if t.kind == "F" and rs.provinces[d].coasts:
+                        supports.extend(Support(u.kind, u.loc, "F", t.loc, x) for x in sorted(rs.fleet_adj.get(t.loc, ())) if province_of(x) == d)
+            for t, sets in self.convoy_reachers(d):
+                if t.province != prov and any(exclude not in q for q in sets):
+                    supports.append(Support(u.kind, u.loc, "A", t.loc, d))
+        out.extend(sorted(set(supports), key=lambda o: (o.target, o.dest or "")))
+        # convoys: this fleet lies on a minimal route of fleets at sea
         if prov in self.seas:
-            for t in self.units:
-                if t.kind == "A":
-                    paths = self.convoy_paths(t.province)
-                    for d in sorted(paths):
-                        if any(prov in q for q in paths[d]):
-                            out.append(Convoy("F", u.loc, "A", t.loc, d))
+            out.extend(Convoy("F", u.loc, "A", t.loc, d) for t, d in self.convoyable_by(prov))
         return out
 

@@ -32,6 +32,7 @@ from .ruleset import Ruleset, province_of
 from .state import Dislodged, GameState, Unit
 
 UNRESOLVED, GUESSING, RESOLVED = 0, 1, 2
+_MOVEMENT_ORDERS = frozenset(("hold", "move", "support", "convoy"))
 
 
 @attrs.frozen
@@ -47,32 +48,28 @@ class MovementResult:
 class _Entry:
     """Working record of one unit's order during resolution (internal, mutable)."""
 
-    __slots__ = (
-        "i", "unit", "nation", "prov", "order", "sub", "kind", "dest", "dest_loc",
-        "convoyed", "target", "sdest", "sdest_coast", "illegal", "void", "supports",
-        "convoys", "attackers", "h2h",
-    )
+    # class-level defaults keep construction cheap; instances override what they use
+    order: Order | None = None
+    sub = -1  # index of the submitted order, -1 when the unit had none
+    kind = "hold"  # effective: hold | move | support | convoy
+    dest = ""  # move: destination province
+    dest_loc = ""  # move: destination location (coast for fleets)
+    convoyed = False
+    target = ""  # support/convoy: province of the unit supported/convoyed
+    sdest: str | None = None  # support/convoy: destination province named
+    sdest_coast = ""  # support: coast named in the support, if any
+    illegal: Reason | None = None
+    void = False
+    supports: list[_Entry] = []  # matched, legal supports of this order (replaced, never mutated)
+    convoys: list[_Entry] = []  # matched convoy fleets on a possible route
+    attackers: list[_Entry] = []  # legal moves into this unit's province
+    h2h: _Entry | None = None  # the unit this move meets head to head
 
     def __init__(self, i: int, unit: Unit) -> None:
         self.i = i
         self.unit = unit
-        self.nation = unit.nation
-        self.prov = province_of(unit.loc)
-        self.order: Order | None = None
-        self.sub = -1  # index of the submitted order, -1 when the unit had none
-        self.kind = "hold"  # effective: hold | move | support | convoy
-        self.dest = ""  # move: destination province
-        self.dest_loc = ""  # move: destination location (coast for fleets)
-        self.convoyed = False
-        self.target = ""  # support/convoy: province of the unit supported/convoyed
-        self.sdest: str | None = None  # support/convoy: destination province named
-        self.sdest_coast = ""  # support: coast named in the support, if any
-        self.illegal: Reason | None = None
-        self.void = False
-        self.supports: list[_Entry] = []  # matched, legal supports of this order
-        self.convoys: list[_Entry] = []  # matched convoy fleets on a possible route
-        self.attackers: list[_Entry] = []  # legal moves into this unit's province
-        self.h2h: _Entry | None = None  # the unit this move meets head to head
+        self.nation = unit[0]
+        self.prov = unit[3]
 
 
 def adjudicate_movement(
@@ -97,62 +94,101 @@ class _Adjudicator:
         self.rs = ruleset
         self.state = state
         self.submitted = list(submitted)
-        self.entries = [_Entry(i, u) for i, u in enumerate(state.units)]
-        self.at = {e.prov: e for e in self.entries}
+        self.entries = entries = [_Entry(i, u) for i, u in enumerate(state.units)]
+        self.at = {e.prov: e for e in entries}
         self.pre: dict[int, OrderResult] = {}  # results decided before resolution
         self.res = [False] * len(self.entries)
         self.st = [UNRESOLVED] * len(self.entries)
         self.deps: list[int] = []
         self.paradox: set[int] = set()
-        self.fleet_at_sea = frozenset(
-            e.prov for e in self.entries
-            if e.unit.kind == "F" and ruleset.provinces[e.prov].terrain == "sea"
-        )
+        self.reach = {"A": ruleset.army_adj, "F": ruleset.fleet_reach}
+        self.floods: dict[tuple[str, str], set[str]] = {}
+        self._at_sea: frozenset[str] | None = None
+        self.has_convoy = False  # some convoy order was given
+        self.needs_convoy = False  # some army move needs or asks for a convoy
+        self.moves: list[_Entry] = []
+        self.moves_to: dict[str, list[_Entry]] = {}
 
-    # ---- stage 1: assign ------------------------------------------------------------
+    # ---- stages 1 and 2: assign each order to its unit, then check it against the map --
     def assign(self) -> None:
-        claimed: set[str] = set()
-        for k, (nation, order) in enumerate(self.submitted):
-            kind = order.kind
-            if kind not in ("hold", "move", "support", "convoy"):
-                self.pre[k] = OrderResult(nation, order, ILLEGAL, Reason("wrong_phase", detail="movement"))
+        lp = self.rs.loc_prov
+        reach = self.reach
+        at = self.at
+        pre = self.pre
+        army_adj = self.rs.army_adj
+        for k, (nation, o) in enumerate(self.submitted):
+            kind = o.kind
+            if kind not in _MOVEMENT_ORDERS:
+                pre[k] = OrderResult(nation, o, ILLEGAL, Reason("wrong_phase", detail="movement"))
                 continue
-            prov = province_of(order.loc)  # type: ignore[union-attr]
-            e = self.at.get(prov)
+            prov = lp.get(o.loc) or province_of(o.loc)  # type: ignore[union-attr]
+            e = at.get(prov)
             if e is None:
-                self.pre[k] = OrderResult(nation, order, ILLEGAL, Reason("no_unit", at=prov))
-            elif e.nation != nation:
-                self.pre[k] = OrderResult(nation, order, ILLEGAL, Reason("not_your_unit", at=prov, by=e.nation))
-            elif e.unit.kind != order.unit:  # type: ignore[union-attr]
-                self.pre[k] = OrderResult(nation, order, ILLEGAL, Reason("wrong_unit_type", at=prov, detail=_kind_word(order.unit)))  # type: ignore[union-attr]
-            elif prov in claimed:
-                self.pre[k] = OrderResult(nation, order, ILLEGAL, Reason("duplicate", at=prov))
-            else:
-                claimed.add(prov)
-                e.order, e.sub = order, k
-
-    # ---- stage 2: static checks -----------------------------------------------------
-    def check(self) -> None:
-        for e in self.entries:
-            o = e.order
-            if o is None or isinstance(o, Hold):
+                pre[k] = OrderResult(nation, o, ILLEGAL, Reason("no_unit", at=prov))
                 continue
-            if isinstance(o, Move):
-                e.illegal = self.check_move(e, o)
-                if e.illegal is None:
-                    e.kind = "move"
-            elif isinstance(o, Support):
-                e.illegal = self.check_support(e, o)
-                if e.illegal is None:
-                    e.kind = "support"
-            elif isinstance(o, Convoy):
-                e.illegal = self.check_convoy(e, o)
-                if e.illegal is None:
-                    e.kind = "convoy"
+            if e.nation != nation:
+                pre[k] = OrderResult(nation, o, ILLEGAL, Reason("not_your_unit", at=prov, by=e.nation))
+                continue
+            if e.unit[1] != o.unit:  # type: ignore[union-attr]
+                pre[k] = OrderResult(nation, o, ILLEGAL, Reason("wrong_unit_type", at=prov, detail=_kind_word(o.unit)))  # type: ignore[union-attr]
+                continue
+            if e.sub >= 0:
+                pre[k] = OrderResult(nation, o, ILLEGAL, Reason("duplicate", at=prov))
+                continue
+            e.order, e.sub = o, k
+            kind = o.kind
+            if kind == "move":
+                dest = o.dest  # type: ignore[union-attr]
+                if e.unit[1] == "A" and not o.via and not o.via_convoy and dest in army_adj.get(e.unit[2], ()):  # type: ignore[union-attr]
+                    e.dest = e.dest_loc = dest  # the common case: an army moving overland
+                    e.kind = kind
+                    continue
+                e.illegal = bad = self.check_move(e, o)  # type: ignore[arg-type]
+            elif kind == "support":
+                # inlined for speed: supports are the most common order in real play
+                tprov = lp.get(o.target) or province_of(o.target)  # type: ignore[union-attr]
+                t = at.get(tprov)
+                if tprov == e.prov:
+                    bad = Reason("cannot_support_self")  # DATC 6.A.8
+                elif t is None:
+                    bad = Reason("no_unit", at=tprov)
+                elif t.unit[1] != o.target_unit:  # type: ignore[union-attr]
+                    bad = Reason("wrong_unit_type", at=tprov, detail=_kind_word(o.target_unit))  # type: ignore[union-attr]
+                else:
+                    e.target = tprov
+                    sdest = o.dest  # type: ignore[union-attr]
+                    myreach = reach[e.unit[1]].get(e.unit[2], ())
+                    if sdest is None:
+                        bad = None if tprov in myreach else Reason("cannot_reach", at=tprov)
+                    else:
+                        dprov = lp.get(sdest) or province_of(sdest)
+                        if dprov == e.prov:
+                            bad = Reason("own_province", at=dprov)  # DATC 6.D.34
+                        elif dprov not in myreach:
+                            bad = Reason("cannot_reach", at=dprov)
+                        elif dprov not in reach[t.unit[1]].get(t.unit[2], ()) and (
+                            t.unit[1] != "A" or not self.convoy_route_possible(tprov, dprov, exclude=e.prov)
+                        ):
+                            # the supported unit cannot get there (DATC 6.D.22, 6.D.31)
+                            bad = Reason("not_adjacent", at=dprov)
+                        else:
+                            bad = None
+                            e.sdest = dprov
+                            if "/" in sdest:
+                                e.sdest_coast = sdest
+                e.illegal = bad
+            elif kind == "convoy":
+                self.has_convoy = True
+                e.illegal = bad = self.check_convoy(e, o)  # type: ignore[arg-type]
+            else:
+                continue  # hold
+            if bad is None:
+                e.kind = kind
+
 
     def check_move(self, e: _Entry, o: Move) -> Reason | None:
         rs = self.rs
-        dprov = province_of(o.dest)
+        dprov = rs.loc_prov.get(o.dest) or province_of(o.dest)
         if dprov not in rs.provinces:
             return Reason("not_adjacent", at=dprov)
         if dprov == e.prov:
@@ -161,32 +197,33 @@ class _Adjudicator:
             return Reason("no_rail", detail=o.via)
         e.dest = dprov
         target = rs.provinces[dprov]
-        if e.unit.kind == "A":
+        if e.unit[1] == "A":
             if target.terrain == "sea":
                 return Reason("army_to_sea", at=dprov)
             e.dest_loc = dprov
-            if dprov in rs.army_adj.get(e.unit.loc, ()):
-                e.convoyed = o.via_convoy
+            if dprov in rs.army_adj.get(e.unit[2], ()):
+                if o.via_convoy:
+                    e.convoyed = self.needs_convoy = True
                 return None
             # not adjacent: a convoy is the only way (legality settled in match())
             if target.terrain != "coast" or rs.provinces[e.prov].terrain != "coast":
                 return Reason("not_adjacent", at=dprov)
-            e.convoyed = True
+            e.convoyed = self.needs_convoy = True
             return None
         # fleets
         if o.via_convoy:
             return Reason("convoy_not_army")
         if target.terrain == "land":
             return Reason("fleet_inland", at=dprov)
-        reach = rs.fleet_adj.get(e.unit.loc, frozenset())
+        reach = rs.fleet_adj.get(e.unit[2], frozenset())
         if "/" in o.dest and target.coasts:
             if o.dest in reach:
                 e.dest_loc = o.dest
                 return None
-            if dprov in rs.fleet_reach.get(e.unit.loc, ()):
+            if dprov in rs.fleet_reach.get(e.unit[2], ()):
                 return Reason("coast_unreachable", at=o.dest)
             return Reason("not_adjacent", at=dprov)
-        options = sorted(loc for loc in reach if province_of(loc) == dprov)
+        options = rs.fleet_to.get(e.unit[2], {}).get(dprov, ())
         if not options:
             return Reason("not_adjacent", at=dprov)
         if len(options) > 1:
@@ -194,49 +231,17 @@ class _Adjudicator:
         e.dest_loc = options[0]  # DATC 6.B.2: the only reachable coast
         return None
 
-    def can_reach(self, unit: Unit, prov: str) -> bool:
-        if unit.kind == "A":
-            return prov in self.rs.army_adj.get(unit.loc, ())
-        return prov in self.rs.fleet_reach.get(unit.loc, ())
-
-    def check_support(self, e: _Entry, o: Support) -> Reason | None:
-        tprov = province_of(o.target)
-        if tprov == e.prov:
-            return Reason("cannot_support_self")  # DATC 6.A.8
-        t = self.at.get(tprov)
-        if t is None:
-            return Reason("no_unit", at=tprov)
-        if t.unit.kind != o.target_unit:
-            return Reason("wrong_unit_type", at=tprov, detail=_kind_word(o.target_unit))
-        e.target = tprov
-        if o.dest is None:
-            if not self.can_reach(e.unit, tprov):
-                return Reason("cannot_reach", at=tprov)
-            return None
-        dprov = province_of(o.dest)
-        if dprov == e.prov:
-            return Reason("own_province", at=dprov)  # DATC 6.D.34
-        if dprov not in self.rs.provinces or not self.can_reach(e.unit, dprov):
-            return Reason("cannot_reach", at=dprov)
-        # the supported unit must be able to get there (DATC 6.D.22, 6.D.31)
-        tu = t.unit
-        if not self.can_reach(tu, dprov):
-            if tu.kind != "A" or not self.convoy_route_possible(tprov, dprov, exclude=e.prov):
-                return Reason("not_adjacent", at=dprov)
-        e.sdest = dprov
-        e.sdest_coast = o.dest if "/" in o.dest else ""
-        return None
-
     def check_convoy(self, e: _Entry, o: Convoy) -> Reason | None:
-        if e.prov not in self.fleet_at_sea:
+        if e.prov not in self.fleets_at_sea():
             return Reason("convoy_from_coast")  # DATC 6.F.1
-        tprov = province_of(o.target)
+        lp = self.rs.loc_prov
+        tprov = lp.get(o.target) or province_of(o.target)
         t = self.at.get(tprov)
         if t is None:
             return Reason("no_unit", at=tprov)
-        if o.target_unit != "A" or t.unit.kind != "A":
+        if o.target_unit != "A" or t.unit[1] != "A":
             return Reason("convoy_not_army")  # DATC 6.A.7
-        dprov = province_of(o.dest)
+        dprov = lp.get(o.dest) or province_of(o.dest)
         rs = self.rs
         if dprov not in rs.provinces or rs.provinces[dprov].terrain != "coast" or dprov == tprov:
             return Reason("no_convoy_route", at=dprov)
@@ -250,87 +255,128 @@ class _Adjudicator:
     def convoy_route_possible(self, origin: str, dest: str, *, through: str = "", exclude: str = "") -> bool:
         """Whether fleets now at sea could carry an army from origin to dest (optionally
         through a given fleet, optionally without a given fleet)."""
-        seas = self.fleet_at_sea - {exclude} if exclude else self.fleet_at_sea
-        reached = _flood(self.rs.sea_adj, origin, seas)
+        provinces = self.rs.provinces
+        if provinces[origin].terrain != "coast" or provinces[dest].terrain != "coast" or not self.fleets_at_sea():
+            return False
+        reached = self.seas_from(origin, exclude)
         if through:
-            if through not in reached:
-                return False
-            back = _flood(self.rs.sea_adj, dest, seas)
-            return through in back
-        return any(dest in self.rs.sea_adj[s] for s in reached)
+            return through in reached and through in self.seas_from(dest, exclude)
+        sea_adj = self.rs.sea_adj
+        return any(dest in sea_adj[s] for s in reached)
+
+    def fleets_at_sea(self) -> frozenset[str]:
+        """Seas holding a fleet (computed on first use: only convoys need it)."""
+        if self._at_sea is None:
+            seas = self.rs.seas
+            self._at_sea = frozenset(e.prov for e in self.entries if e.prov in seas and e.unit[1] == "F")
+        return self._at_sea
+
+    def seas_from(self, origin: str, exclude: str = "") -> set[str]:
+        """Seas holding fleets reachable from ``origin`` through such seas (memoised)."""
+        key = (origin, exclude)
+        got = self.floods.get(key)
+        if got is None:
+            at_sea = self.fleets_at_sea()
+            seas = at_sea - {exclude} if exclude else at_sea
+            got = self.floods[key] = _flood(self.rs.sea_adj, origin, seas)
+        return got
 
     # ---- stage 3: match -------------------------------------------------------------
     def match(self) -> None:
         entries = self.entries
+        at = self.at
+        moves = [e for e in entries if e.kind == "move"]
+        supports = [e for e in entries if e.kind == "support"]
         convoy_orders: dict[tuple[str, str], list[_Entry]] = {}
         any_convoy_order: dict[tuple[str, str], list[_Entry]] = {}
-        for e in entries:
-            if isinstance(e.order, Convoy):
-                key = (province_of(e.order.target), province_of(e.order.dest))
-                any_convoy_order.setdefault(key, []).append(e)
-                if e.kind == "convoy":
-                    convoy_orders.setdefault(key, []).append(e)
-        intent = self.rs.options.convoy_to_adjacent == "intent-2023"
-        for e in entries:
-            if e.kind != "move" or e.unit.kind != "A":
+        if self.has_convoy:
+            lp = self.rs.loc_prov
+            for e in entries:
+                o = e.order
+                if o is not None and o.kind == "convoy":
+                    key = (lp.get(o.target) or province_of(o.target), lp.get(o.dest) or province_of(o.dest))  # type: ignore[union-attr]
+                    any_convoy_order.setdefault(key, []).append(e)
+                    if e.kind == "convoy":
+                        convoy_orders.setdefault(key, []).append(e)
+        if self.has_convoy or self.needs_convoy:
+            self.match_convoys(moves, convoy_orders, any_convoy_order)
+            moves = [e for e in moves if e.kind == "move"]
+        # supports (DATC 6.D.7: no hold support for a unit that moves; 6.B.9: a support
+        # naming the other coast does not match)
+        for e in supports:
+            t = at[e.target]
+            if e.sdest is None:
+                ok = t.kind != "move"
+            else:
+                ok = t.kind == "move" and t.dest == e.sdest
+                if ok and e.sdest_coast and t.unit[1] == "F" and t.dest_loc != e.sdest_coast:
+                    ok = False
+            if ok:
+                if t.supports:
+                    t.supports.append(e)
+                else:
+                    t.supports = [e]
+            else:
+                e.void = True
+        # attackers, head-to-head battles, moves into each province
+        moves_to: dict[str, list[_Entry]] = {}
+        for e in moves:
+            dest = e.dest
+            if dest in moves_to:
+                moves_to[dest].append(e)
+            else:
+                moves_to[dest] = [e]
+            d = at.get(dest)
+            if d is not None:
+                if d.attackers:
+                    d.attackers.append(e)
+                else:
+                    d.attackers = [e]
+                if d.kind == "move" and d.dest == e.prov and not d.convoyed and not e.convoyed:
+                    e.h2h = d
+        self.moves = moves
+        self.moves_to = moves_to
+
+    def match_convoys(self, moves: list[_Entry], convoy_orders: dict[tuple[str, str], list[_Entry]],
+                      any_convoy_order: dict[tuple[str, str], list[_Entry]]) -> None:
+        """Decide which army moves go by convoy and which convoy orders are on a route."""
+        rs = self.rs
+        intent = rs.options.convoy_to_adjacent == "intent-2023"
+        for e in moves:
+            if e.unit[1] != "A":
                 continue
             key = (e.prov, e.dest)
-            adjacent = e.dest in self.rs.army_adj.get(e.unit.loc, ())
+            adjacent = e.dest in rs.army_adj.get(e.unit[2], ())
             if not adjacent and key not in any_convoy_order:
                 # DATC 6.D.31: no convoy ordered for a move that needs one
                 e.illegal, e.kind = Reason("not_adjacent", at=e.dest), "hold"
                 continue
-            if adjacent and e.convoyed and key not in any_convoy_order and self.rs.options.convoy_missing == "over-land":
+            if adjacent and e.convoyed and key not in any_convoy_order and rs.options.convoy_missing == "over-land":
                 e.convoyed = False  # pre-3.0 reading of DATC 6.G.8
             if adjacent and not e.convoyed and intent:
-                own = [c for c in convoy_orders.get(key, ()) if c.nation == e.nation]
-                e.convoyed = bool(own)
+                e.convoyed = any(c.nation == e.nation for c in convoy_orders.get(key, ()))
         # convoys: matched and on a route of matched fleets
-        for e in entries:
+        on_route: set[int] = set()
+        for e in moves:
             if e.kind == "move" and e.convoyed:
                 fleets = convoy_orders.get((e.prov, e.dest), [])
                 seas = frozenset(f.prov for f in fleets)
-                fwd = _flood(self.rs.sea_adj, e.prov, seas)
-                back = _flood(self.rs.sea_adj, e.dest, seas)
+                fwd = _flood(rs.sea_adj, e.prov, seas)
+                back = _flood(rs.sea_adj, e.dest, seas)
                 e.convoys = [f for f in fleets if f.prov in fwd and f.prov in back]
-        on_route = {id(f) for e in entries for f in e.convoys}
-        for e in entries:
-            if e.kind == "convoy" and id(e) not in on_route:
+                on_route.update(f.i for f in e.convoys)
+        for key, fleets in convoy_orders.items():
+            for e in fleets:
+                if e.i in on_route:
+                    continue
                 e.void = True
                 t = self.at.get(e.target)
                 # DATC 6.G.7: the army's own convoy order is impossible, so its move is not
                 # by convoy and every convoy order for it is impossible too
-                own = [c for c in any_convoy_order.get((e.target, e.sdest or ""), ()) if t is not None and c.nation == t.nation]
+                own = [c for c in any_convoy_order.get(key, ()) if t is not None and c.nation == t.nation]
                 if own and all(c.illegal is not None for c in own):
                     e.illegal, e.void = Reason("no_convoy_route", at=e.sdest), False
                     e.kind = "hold"
-        # supports
-        for e in entries:
-            if e.kind != "support":
-                continue
-            t = self.at[e.target]
-            if e.sdest is None:
-                ok = t.kind != "move"  # DATC 6.D.7: no hold support for a unit that moves
-            else:
-                ok = t.kind == "move" and t.dest == e.sdest
-                if ok and e.sdest_coast and t.unit.kind == "F" and t.dest_loc != e.sdest_coast:
-                    ok = False  # DATC 6.B.9: support names the other coast
-            if ok:
-                t.supports.append(e)
-            else:
-                e.void = True
-        # attackers and head-to-head battles
-        for e in entries:
-            if e.kind == "move":
-                d = self.at.get(e.dest)
-                if d is not None:
-                    d.attackers.append(e)
-                    if d.kind == "move" and d.dest == e.prov and not d.convoyed and not e.convoyed:
-                        e.h2h = d
-        self.moves_to: dict[str, list[_Entry]] = {}
-        for e in entries:
-            if e.kind == "move":
-                self.moves_to.setdefault(e.dest, []).append(e)
 
     # ---- stage 4: resolve -----------------------------------------------------------
     def resolve(self, e: _Entry) -> bool:
@@ -476,40 +522,62 @@ class _Adjudicator:
     # ---- stage 5: report ------------------------------------------------------------
     def run(self) -> MovementResult:
         self.assign()
-        self.check()
         self.match()
-        limit = sys.getrecursionlimit()
-        need = 2000 + 16 * len(self.entries)
-        if limit < need:  # deep chains of dependent moves on large maps
-            sys.setrecursionlimit(need)
-        for e in self.entries:
-            if e.kind in ("move", "support", "convoy") or e.attackers:
-                self.resolve(e)
-        moved_ok = {e.i for e in self.entries if e.kind == "move" and self.res[e.i]}
+        entries = self.entries
+        if sys.getrecursionlimit() < 2000 + 16 * len(entries):
+            sys.setrecursionlimit(2000 + 16 * len(entries))  # deep move chains on large maps
+        res, st = self.res, self.st
+        for e in entries:
+            kind = e.kind
+            if kind == "hold" or e.void:
+                continue
+            if kind == "support" and not e.attackers:
+                res[e.i], st[e.i] = True, RESOLVED  # nothing can cut it
+                continue
+            self.resolve(e)
         winner_into: dict[str, _Entry] = {}
-        for e in self.entries:
-            if e.i in moved_ok:
+        for e in self.moves:
+            if res[e.i]:
                 winner_into[e.dest] = e
-        results: dict[int, OrderResult] = dict(self.pre)
+        results: list[OrderResult | None] = [None] * len(self.submitted)
+        for k, r in self.pre.items():
+            results[k] = r
         units: list[Unit] = []
         dislodged: list[Dislodged] = []
-        for e in self.entries:
+        moved = False
+        for e in entries:
             by = winner_into.get(e.prov)
-            if e.i in moved_ok:
-                units.append(Unit(e.nation, e.unit.kind, e.dest_loc))
-            elif by is not None:
+            if e.kind == "move" and res[e.i]:
+                units.append(Unit(e.nation, e.unit[1], e.dest_loc))
+                moved = True
+                if e.sub >= 0:
+                    results[e.sub] = OrderResult(e.nation, e.order, SUCCEEDS)  # type: ignore[arg-type]
+                continue
+            if by is not None:
                 dislodged.append(Dislodged(e.unit, by.prov, by.convoyed))
             else:
                 units.append(e.unit)
-            if e.sub >= 0:
-                results[e.sub] = self.result_of(e, by)
-        standoffs = sorted(
-            p for p, ms in self.moves_to.items()
-            if p not in winner_into and (p not in self.at or self.at[p].i in moved_ok)
-            and any(self.path(m) for m in ms)
-        )
-        ordered = tuple(results[k] for k in range(len(self.submitted)))
-        return MovementResult(ordered, tuple(sorted(units, key=lambda u: u.loc)), tuple(dislodged), tuple(standoffs))
+            k = e.sub
+            if k >= 0:
+                if e.void:
+                    results[k] = OrderResult(e.nation, e.order, VOID, Reason("unmatched", at=e.target))  # type: ignore[arg-type]
+                elif e.illegal is not None:
+                    results[k] = OrderResult(e.nation, e.order, ILLEGAL, e.illegal)  # type: ignore[arg-type]
+                elif by is None and (e.kind == "hold" or res[e.i]) and e.kind != "move":
+                    results[k] = OrderResult(e.nation, e.order, SUCCEEDS)  # type: ignore[arg-type]
+                else:
+                    results[k] = self.result_of(e, by)
+        standoffs = []
+        at = self.at
+        for p, ms in self.moves_to.items():
+            if p in winner_into:
+                continue
+            d = at.get(p)
+            if (d is None or (d.kind == "move" and res[d.i])) and any(self.path(m) for m in ms):
+                standoffs.append(p)
+        if moved:
+            units.sort(key=_loc)
+        return MovementResult(tuple(results), tuple(units), tuple(dislodged), tuple(sorted(standoffs)))  # type: ignore[arg-type]
 
     def result_of(self, e: _Entry, dislodger: _Entry | None) -> OrderResult:
         order = e.order
@@ -556,6 +624,10 @@ def _flood(adj: Mapping[str, frozenset[str]], origin: str, seas: frozenset[str])
                 seen.add(n)
                 stack.append(n)
     return seen
+
+
+def _loc(u: Unit) -> str:
+    return u[2]
 
 
 def _kind_word(letter: str) -> str:

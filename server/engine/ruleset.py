@@ -95,6 +95,11 @@ class Ruleset:
     homes: Mapping[str, tuple[str, ...]] = attrs.field(init=False)
     any_adj: Mapping[str, frozenset[str]] = attrs.field(init=False)
     sea_adj: Mapping[str, frozenset[str]] = attrs.field(init=False)
+    not_counted: Mapping[str, frozenset[str]] = attrs.field(init=False)
+    loc_prov: Mapping[str, str] = attrs.field(init=False)
+    seas: frozenset[str] = attrs.field(init=False)
+    season_index: Mapping[str, int] = attrs.field(init=False)
+    fleet_to: Mapping[str, Mapping[str, tuple[str, ...]]] = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
         reach = {loc: frozenset(province_of(d) for d in ds) for loc, ds in self.fleet_adj.items()}
@@ -124,6 +129,20 @@ class Ruleset:
         for loc, ds in self.fleet_reach.items():
             sea.setdefault(province_of(loc), set()).update(ds)
         object.__setattr__(self, "sea_adj", {k: frozenset(v) for k, v in sea.items()})
+        lp = {p: p for p in self.provinces}
+        lp.update({loc: province_of(loc) for loc in self.fleet_adj})
+        object.__setattr__(self, "loc_prov", lp)
+        object.__setattr__(self, "season_index", {s.id: i for i, s in enumerate(self.seasons)})
+        # fleet location -> destination province -> the locations (coasts) it can reach there
+        to: dict[str, dict[str, list[str]]] = {}
+        for loc, ds in self.fleet_adj.items():
+            for d in sorted(ds):
+                to.setdefault(loc, {}).setdefault(province_of(d), []).append(d)
+        object.__setattr__(self, "fleet_to", {k: {p: tuple(v) for p, v in m.items()} for k, m in to.items()})
+        object.__setattr__(self, "seas", frozenset(p.id for p in self.provinces.values() if p.terrain == "sea"))
+        # conditional supply centres: centre -> nations it does not count for (DATC 7.A)
+        cond = self.extra.get("conditional_centres", {})
+        object.__setattr__(self, "not_counted", {c: frozenset(t.get("not_for", ())) for c, t in cond.items()})
 
     def __repr__(self) -> str:
         return f"<Ruleset {self.id} {len(self.provinces)} provinces digest={self.digest[:12]}>"
@@ -137,10 +156,7 @@ class Ruleset:
         return tuple(f"{province}/{c}" for c in p.coasts) if p.coasts else (province,)
 
     def season(self, season_id: str) -> Season:
-        for s in self.seasons:
-            if s.id == season_id:
-                return s
-        raise KeyError(season_id)
+        return self.seasons[self.season_index[season_id]]
 
     def nation(self, nation_id: str) -> Nation:
         for n in self.nations:
@@ -270,12 +286,15 @@ class _Builder:
     def _calendar(self) -> tuple[Season, ...]:
         cal = self.need(self.scen, "calendar", dict, self.sf, "calendar")
         seasons = self.need(cal, "seasons", list, self.sf, "calendar")
-        out, letters = [], set()
+        out, letters, ids = [], set(), set()
         for i, s in enumerate(seasons):
             entry = f"calendar.seasons[{i}]"
             if not isinstance(s, dict):
                 raise self.err(self.sf, entry, "must be a table", "write { id = ..., letter = ..., phases = [...] }")
             sid = self.need(s, "id", str, self.sf, entry)
+            if sid in ids:
+                raise self.err(self.sf, entry, f"season id {sid!r} is used twice", "give each season its own id")
+            ids.add(sid)
             letter = self.need(s, "letter", str, self.sf, entry)
             if len(letter) != 1 or not letter.isupper() or letter in letters:
                 raise self.err(self.sf, entry, f"letter {letter!r} must be one upper-case letter, unique", "pick another letter")
@@ -286,9 +305,20 @@ class _Builder:
                     raise self.err(self.sf, entry, f"unknown phase {ph!r}", f"use {', '.join(PHASE_KINDS)}")
             if not phases:
                 raise self.err(self.sf, entry, "no phases", "list at least one phase")
+            if len(set(phases)) != len(phases) or phases != sorted(phases, key=PHASE_KINDS.index):
+                raise self.err(self.sf, entry, f"phases {phases!r} repeat or are out of order", "list each phase once, in the order movement, retreat, adjustment")
+            if "retreat" in phases and "movement" not in phases:
+                raise self.err(self.sf, entry, "a retreat phase but no movement phase to retreat from", "add \"movement\" before \"retreat\" or remove the retreat")
             out.append(Season(sid, letter, s.get("name", sid.title()), tuple(phases), bool(s.get("ownership", False))))
+        # the game advances from one movement phase to the next (turn._advance)
+        if not any("movement" in s.phases for s in out):
+            raise self.err(self.sf, "calendar", "no season has a movement phase", "add \"movement\" to the phases of a season")
         if not any(s.ownership for s in out):
             raise self.err(self.sf, "calendar", "no season sets ownership = true", "mark the season after which centres change hands")
+        for i, season in enumerate(out):
+            # centres change hands when a season's fighting ends (turn._close_season)
+            if season.ownership and "movement" not in season.phases:
+                raise self.err(self.sf, f"calendar.seasons[{i}]", f"season {season.id!r} sets ownership = true but has no movement phase, so centres would never change hands", "set ownership on a season with a movement phase")
         return tuple(out)
 
     def _map(self, nation_ids: set[str]) -> tuple[dict[str, Province], dict[str, frozenset[str]], dict[str, frozenset[str]], dict[str, tuple[str, tuple[float, float]]]]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Iterable, Mapping
 
+from operator import itemgetter
+
 import attrs
 
 from .errors import StateError
@@ -17,20 +19,32 @@ PHASE_LETTER = {"movement": "M", "retreat": "R", "adjustment": "A"}
 LETTER_PHASE = {v: k for k, v in PHASE_LETTER.items()}
 
 
-@attrs.frozen(order=True)
-class Unit:
-    """A unit on the board: ``Unit("france", "A", "par")``; fleets on split coasts name it."""
+class Unit(tuple):  # type: ignore[type-arg]
+    """A unit on the board: ``Unit("france", "A", "par")``; fleets on split coasts name it.
 
-    nation: str
-    kind: str
-    loc: str
+    An immutable tuple ``(nation, kind, loc, province)`` (the adjudicator builds many per
+    second); ``province`` is derived from ``loc``. Units order by nation, kind, location.
+    """
 
-    @property
-    def province(self) -> str:
-        return province_of(self.loc)
+    __slots__ = ()
+
+    def __new__(cls, nation: str, kind: str, loc: str) -> Unit:
+        i = loc.find("/")
+        return tuple.__new__(cls, (nation, kind, loc, loc if i < 0 else loc[:i]))
+
+    def __getnewargs__(self) -> tuple[str, str, str]:
+        return (self[0], self[1], self[2])
+
+    nation = property(itemgetter(0), doc="the owning nation")
+    kind = property(itemgetter(1), doc='"A" (army) or "F" (fleet)')
+    loc = property(itemgetter(2), doc="location, with coast for a fleet on a split coast")
+    province = property(itemgetter(3), doc="the province of ``loc``")
+
+    def __repr__(self) -> str:
+        return f"Unit({self[0]!r}, {self[1]!r}, {self[2]!r})"
 
     def __str__(self) -> str:
-        return f"{self.nation} {self.kind} {self.loc}"
+        return f"{self[0]} {self[1]} {self[2]}"
 
 
 @attrs.frozen(order=True)
@@ -90,7 +104,7 @@ class GameState:
     def unit_at(self, province: str) -> Unit | None:
         """The unit standing in ``province`` (any coast), if any."""
         for u in self.units:
-            if province_of(u.loc) == province:
+            if u.province == province:
                 return u
         return None
 

@@ -18,13 +18,13 @@ from typing import Mapping, Sequence
 
 import attrs
 
-from .adjustments import adjudicate_adjustments, adjustments_due, centre_counts, counts_for
+from .adjustments import adjudicate_adjustments, adjustment_needed, centre_counts, counts_for
 from .orders import Order
 from .outcome import OrderResult
 from .resolve import adjudicate_movement
 from .retreats import adjudicate_retreats, retreat_options
 from .ruleset import Ruleset
-from .state import Dislodged, GameState, Unit, phase_name
+from .state import PHASE_LETTER, Dislodged, GameState, Unit
 
 
 @attrs.frozen
@@ -76,10 +76,14 @@ def step(ruleset: Ruleset, state: GameState, orders: Mapping[str, Sequence[Order
 
 def step_submitted(ruleset: Ruleset, state: GameState, submitted: Sequence[tuple[str, Order]]) -> Turn:
     """Like :func:`step` but with orders already flattened in the order to adjudicate them."""
-    name = phase_name(ruleset, state)
     season = ruleset.season(state.season)
+    name = f"{season.letter}{state.year}{PHASE_LETTER[state.phase]}"
     if state.phase == "movement":
         mv = adjudicate_movement(ruleset, state, submitted)
+        if not mv.dislodged:
+            events: list[Event] = []
+            after = _close_season(ruleset, state, mv.moved, "movement", events)
+            return Turn(name, mv.results, after, (), (), (), tuple(events), mv.moved)
         events = [Event("dislodged", d.unit.nation, d.unit.province, d.attacker_from) for d in mv.dislodged]
         probe = GameState.build(state.year, state.season, "retreat", mv.moved, state.centres, mv.dislodged, mv.standoffs)
         opts = tuple((d, retreat_options(ruleset, probe, d)) for d in probe.dislodged)
@@ -113,24 +117,28 @@ def _close_season(ruleset: Ruleset, state: GameState, units: Sequence[Unit], pha
     winner = None
     if season.ownership:
         owners = dict(centres)
-        before = centre_counts(ruleset, centres)
+        changed = False
+        all_centres = ruleset.centres
         for u in units:
-            p = u.province
-            if p in ruleset.centres and owners.get(p) != u.nation:
-                events.append(Event("captured", u.nation, p, owners.get(p, "")))
-                owners[p] = u.nation
-        centres = tuple(sorted(owners.items()))
-        counts = centre_counts(ruleset, centres)
-        alive = {u.nation for u in units}
-        for n in ruleset.nation_ids:
-            if before[n] > 0 or any(c for c, o in state.centres if o == n):
-                if counts[n] == 0 and n not in alive:
+            p = u[3]
+            if p in all_centres and owners.get(p) != u[0]:
+                events.append(Event("captured", u[0], p, owners.get(p, "")))
+                owners[p] = u[0]
+                changed = True
+        if changed:
+            centres = tuple(sorted(owners.items()))
+            counts = centre_counts(ruleset, centres)
+            alive = {u[0] for u in units}
+            alive.update(n for n, c in counts.items() if c)
+            for n in sorted({n for _, n in state.centres} | {u[0] for u in state.units}):
+                if n not in alive and ruleset.nation_ids:
                     events.append(Event("eliminated", n))
-        best = max(counts.values()) if counts else 0
-        leaders = [n for n, c in sorted(counts.items()) if c == best]
-        if best >= ruleset.victory_centres and len(leaders) == 1:
-            winner = leaders[0]
-            events.append(Event("victory", winner, detail=str(best)))
+            best = max(counts.values())
+            if best >= ruleset.victory_centres:
+                leaders = [n for n, c in counts.items() if c == best]
+                if len(leaders) == 1:
+                    winner = leaders[0]
+                    events.append(Event("victory", winner, detail=str(best)))
     # the last movement/retreat phase of the season is over: go to what comes after it
     last = "retreat" if "retreat" in season.phases else "movement"
     return _advance(ruleset, state.year, state.season, last if phase != "adjustment" else phase, units, centres, winner)
@@ -139,9 +147,10 @@ def _close_season(ruleset: Ruleset, state: GameState, units: Sequence[Unit], pha
 def _advance(ruleset: Ruleset, year: int, season_id: str, after: str, units: Sequence[Unit], centres: Sequence[tuple[str, str]], winner: str | None) -> GameState:
     """The next phase after ``after`` of ``season_id`` that has something to do."""
     seasons = ruleset.seasons
-    si = next(i for i, s in enumerate(seasons) if s.id == season_id)
+    si = ruleset.season_index[season_id]
     phases = seasons[si].phases
     pi = phases.index(after) if after in phases else len(phases) - 1
+    units, centres = tuple(units), tuple(centres)
     for _ in range(4 * len(seasons) * 3 + 4):
         pi += 1
         if pi >= len(seasons[si].phases):
@@ -149,12 +158,13 @@ def _advance(ruleset: Ruleset, year: int, season_id: str, after: str, units: Seq
             if si >= len(seasons):
                 si, year = 0, year + 1
         kind = seasons[si].phases[pi]
-        candidate = GameState.build(year, seasons[si].id, kind, units, centres, winner=winner)
+        # units and centres arrive sorted (adjudication output), so no re-sort is needed
+        candidate = GameState(year, seasons[si].id, kind, units, centres, winner=winner)
         if winner is not None or kind == "movement":
             return candidate
         if kind == "retreat":
             continue  # nobody is dislodged at the start of a season
-        if any(v != 0 for v in adjustments_due(ruleset, candidate).values()):
+        if adjustment_needed(ruleset, candidate):
             return candidate
     raise AssertionError("the calendar has no movement phase")  # the loader forbids this
 

@@ -1,0 +1,1 @@
+"""Kessen terminal client (to come: issue 7)."""
