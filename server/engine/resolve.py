@@ -28,11 +28,12 @@ import attrs
 
 from .orders import Convoy, Hold, Move, Order, Support
 from .outcome import FAILS, ILLEGAL, SUCCEEDS, VOID, OrderResult, Reason
-from .ruleset import Ruleset, province_of
+from .ruleset import Railway, Ruleset, province_of
 from .state import Dislodged, GameState, Unit
 
 UNRESOLVED, GUESSING, RESOLVED = 0, 1, 2
 _MOVEMENT_ORDERS = frozenset(("hold", "move", "support", "convoy"))
+RailPlan = dict  # entry index -> (attack province, stop province): see railway.py
 
 
 @attrs.frozen
@@ -64,6 +65,12 @@ class _Entry:
     convoys: list[_Entry] = []  # matched convoy fleets on a possible route
     attackers: list[_Entry] = []  # legal moves into this unit's province
     h2h: _Entry | None = None  # the unit this move meets head to head
+    failed: Reason | None = None  # a legal order that fails without effect (the unit holds)
+    canal = ""  # move through a canal: the canal province
+    rail: Railway | None = None  # rail move: its network
+    route: tuple[str, ...] = ()  # rail move: provinces from origin to destination
+    rail_d = ""  # rail move: the destination ordered (``dest`` is where it attacks)
+    rail_stop = ""  # rail move: where the army stops if its attack fails
 
     def __init__(self, i: int, unit: Unit) -> None:
         self.i = i
@@ -85,13 +92,21 @@ def adjudicate_movement(
     Returns:
         A :class:`MovementResult`; units without orders hold.
     """
-    adj = _Adjudicator(ruleset, state, submitted)
-    return adj.run()
+    if ruleset.railways and any(o.kind == "move" and o.via for _, o in submitted):
+        from .railway import adjudicate_with_rail
+
+        return adjudicate_with_rail(ruleset, state, submitted)
+    return _Adjudicator(ruleset, state, submitted).run()
 
 
 class _Adjudicator:
-    def __init__(self, ruleset: Ruleset, state: GameState, submitted: Sequence[tuple[str, Order]]) -> None:
+    def __init__(self, ruleset: Ruleset, state: GameState, submitted: Sequence[tuple[str, Order]],
+                 plan: dict[int, tuple[str, str]] | None = None) -> None:
         self.rs = ruleset
+        self.plan = plan or {}  # rail moves: entry index -> (attack province, stop province)
+        self.frozen = ruleset.frozen.get(state.season, frozenset()) if ruleset.frozen else frozenset()
+        self.permits: list[tuple[int, str, Order]] = []
+        self.no_path: set[int] = set()
         self.state = state
         self.submitted = list(submitted)
         self.entries = entries = [_Entry(i, u) for i, u in enumerate(state.units)]
@@ -119,7 +134,10 @@ class _Adjudicator:
         for k, (nation, o) in enumerate(self.submitted):
             kind = o.kind
             if kind not in _MOVEMENT_ORDERS:
-                pre[k] = OrderResult(nation, o, ILLEGAL, Reason("wrong_phase", detail="movement"))
+                if kind == "permit" and self.rs.canals:
+                    self.permits.append((k, nation, o))
+                else:
+                    pre[k] = OrderResult(nation, o, ILLEGAL, Reason("wrong_phase", detail="movement"))
                 continue
             prov = lp.get(o.loc) or province_of(o.loc)  # type: ignore[union-attr]
             e = at.get(prov)
@@ -136,7 +154,9 @@ class _Adjudicator:
                 pre[k] = OrderResult(nation, o, ILLEGAL, Reason("duplicate", at=prov))
                 continue
             e.order, e.sub = o, k
-            kind = o.kind
+            if self.frozen and e.prov in self.frozen and e.unit[1] == "F" and kind != "hold":
+                e.illegal = Reason("frozen", at=e.prov)  # a fleet in a frozen port may only hold
+                continue
             if kind == "move":
                 dest = o.dest  # type: ignore[union-attr]
                 if e.unit[1] == "A" and not o.via and not o.via_convoy and dest in army_adj.get(e.unit[2], ()):  # type: ignore[union-attr]
@@ -168,6 +188,8 @@ class _Adjudicator:
                             bad = Reason("cannot_reach", at=dprov)
                         elif dprov not in reach[t.unit[1]].get(t.unit[2], ()) and (
                             t.unit[1] != "A" or not self.convoy_route_possible(tprov, dprov, exclude=e.prov)
+                        ) and not (t.unit[1] == "F" and self.rs.canals and self._joined(tprov, dprov)) and not (
+                            t.unit[1] == "A" and self.rs.railways and self._rail_joined(tprov, dprov)
                         ):
                             # the supported unit cannot get there (DATC 6.D.22, 6.D.31)
                             bad = Reason("not_adjacent", at=dprov)
@@ -194,7 +216,9 @@ class _Adjudicator:
         if dprov == e.prov:
             return Reason("own_province", at=dprov)
         if o.via:
-            return Reason("no_rail", detail=o.via)
+            from .railway import check_rail
+
+            return check_rail(self, e, o, dprov)
         e.dest = dprov
         target = rs.provinces[dprov]
         if e.unit[1] == "A":
@@ -215,6 +239,8 @@ class _Adjudicator:
             return Reason("convoy_not_army")
         if target.terrain == "land":
             return Reason("fleet_inland", at=dprov)
+        if self.frozen and dprov in self.frozen:
+            return Reason("frozen", at=dprov)
         reach = rs.fleet_adj.get(e.unit[2], frozenset())
         if "/" in o.dest and target.coasts:
             if o.dest in reach:
@@ -225,6 +251,10 @@ class _Adjudicator:
             return Reason("not_adjacent", at=dprov)
         options = rs.fleet_to.get(e.unit[2], {}).get(dprov, ())
         if not options:
+            for canal in rs.canals:  # DATC 7.C: a canal joins two seas for fleets
+                if e.prov in canal.joins and dprov in canal.joins:
+                    e.dest_loc, e.canal = dprov, canal.province
+                    return None
             return Reason("not_adjacent", at=dprov)
         if len(options) > 1:
             return Reason("coast_needed", at=dprov)  # DATC 6.B.1
@@ -301,6 +331,14 @@ class _Adjudicator:
         if self.has_convoy or self.needs_convoy:
             self.match_convoys(moves, convoy_orders, any_convoy_order)
             moves = [e for e in moves if e.kind == "move"]
+        if self.rs.canals:
+            self.match_canals(moves)
+            moves = [e for e in moves if e.kind == "move"]
+        if self.rs.railways and any(e.rail is not None for e in moves):
+            from .railway import apply_capacity
+
+            apply_capacity(self, moves)
+            moves = [e for e in moves if e.kind == "move"]
         # supports (DATC 6.D.7: no hold support for a unit that moves; 6.B.9: a support
         # naming the other coast does not match)
         for e in supports:
@@ -308,7 +346,7 @@ class _Adjudicator:
             if e.sdest is None:
                 ok = t.kind != "move"
             else:
-                ok = t.kind == "move" and t.dest == e.sdest
+                ok = t.kind == "move" and (t.rail_d or t.dest) == e.sdest
                 if ok and e.sdest_coast and t.unit[1] == "F" and t.dest_loc != e.sdest_coast:
                     ok = False
             if ok:
@@ -332,10 +370,63 @@ class _Adjudicator:
                     d.attackers.append(e)
                 else:
                     d.attackers = [e]
-                if d.kind == "move" and d.dest == e.prov and not d.convoyed and not e.convoyed:
-                    e.h2h = d
+                if (d.kind == "move" and d.dest == e.prov and not d.convoyed and not e.convoyed
+                        and not (d.canal or e.canal or d.rail or e.rail)):
+                    e.h2h = d  # no head-to-head by convoy, canal (DATC 7.C.6) or rail
         self.moves = moves
         self.moves_to = moves_to
+
+    def match_canals(self, moves: list[_Entry]) -> None:
+        """Canal permission (DATC 7.C): the nation holding the canal province permits one
+        fleet; an explicit permission cancels implicit ones; two implicit ones cancel."""
+        at = self.at
+        by_canal: dict[str, list[_Entry]] = {}
+        for e in moves:
+            if e.canal:
+                by_canal.setdefault(e.canal, []).append(e)
+        permit_results: dict[int, OrderResult] = {}
+        for k, nation, o in self.permits:
+            canal = self._canal_for(o)
+            holder = at.get(canal) if canal else None
+            if canal is None or holder is None or holder.nation != nation:
+                permit_results[k] = OrderResult(nation, o, ILLEGAL, Reason("no_permission", at=canal or province_of(o.dest)))  # type: ignore[attr-defined]
+        for canal, users in by_canal.items():
+            holder = at.get(canal)
+            granted: list[_Entry] = []
+            explicit = [(k, n, o) for k, n, o in self.permits
+                        if k not in permit_results and holder is not None and n == holder.nation and self._canal_for(o) == canal]
+            if holder is not None and explicit:
+                k, n, o = explicit[0]
+                hit = [e for e in users if e.prov == province_of(o.loc) and e.dest == province_of(o.dest)]  # type: ignore[attr-defined]
+                granted = hit[:1]
+                permit_results[k] = OrderResult(n, o, SUCCEEDS if hit else VOID, None if hit else Reason("unmatched", at=province_of(o.loc)))  # type: ignore[attr-defined]
+                for k2, n2, o2 in explicit[1:]:
+                    permit_results[k2] = OrderResult(n2, o2, FAILS, Reason("too_many", detail="canal permissions"))
+            elif holder is not None:
+                own = [e for e in users if e.nation == holder.nation]
+                granted = own if len(own) == 1 else []  # two implicit permissions cancel
+            for e in users:
+                if e not in granted:
+                    e.kind, e.failed = "hold", Reason("no_permission", at=canal)
+        for k, nation, o in self.permits:
+            if k not in permit_results:
+                permit_results[k] = OrderResult(nation, o, VOID, Reason("unmatched", at=province_of(o.loc)))  # type: ignore[attr-defined]
+        self.pre.update(permit_results)
+
+    def _rail_joined(self, a: str, b: str) -> bool:
+        """Whether a railway could carry an army from ``a`` to ``b`` (support legality)."""
+        return any(a in r.stations and b in r.stations for r in self.rs.railways)
+
+    def _joined(self, a: str, b: str) -> bool:
+        """Whether a canal joins seas ``a`` and ``b``."""
+        return any(a in c.joins and b in c.joins and a != b for c in self.rs.canals)
+
+    def _canal_for(self, o: Order) -> str | None:
+        a, b = province_of(o.loc), province_of(o.dest)  # type: ignore[attr-defined]
+        for c in self.rs.canals:
+            if a in c.joins and b in c.joins and a != b:
+                return c.province
+        return None
 
     def match_convoys(self, moves: list[_Entry], convoy_orders: dict[tuple[str, str], list[_Entry]],
                       any_convoy_order: dict[tuple[str, str], list[_Entry]]) -> None:
@@ -343,7 +434,7 @@ class _Adjudicator:
         rs = self.rs
         intent = rs.options.convoy_to_adjacent == "intent-2023"
         for e in moves:
-            if e.unit[1] != "A":
+            if e.unit[1] != "A" or e.rail is not None:
                 continue
             key = (e.prov, e.dest)
             adjacent = e.dest in rs.army_adj.get(e.unit[2], ())
@@ -415,24 +506,37 @@ class _Adjudicator:
         return self.resolve(e)
 
     def backup(self, old: int) -> None:
-        """Break a cycle with no or two consistent resolutions (DATC 4.A.2, 6.C)."""
+        """Break a cycle with no or two consistent resolutions (DATC 4.A.2, 6.C, 7.C)."""
         cycle = [self.entries[j] for j in self.deps[old:]]
         del self.deps[old:]
-        if any(c.kind == "convoy" for c in cycle):
-            # Szykman rule: the convoys in the paradox fail; the armies do not move
-            for c in cycle:
-                if c.kind == "convoy":
-                    self.res[c.i], self.st[c.i] = False, RESOLVED
-                    self.paradox.add(c.i)
-                else:
-                    self.st[c.i] = UNRESOLVED
-        else:
+        if all(c.kind == "move" for c in cycle):
             # circular movement: every move in the cycle succeeds
             for c in cycle:
-                if c.kind == "move":
-                    self.res[c.i], self.st[c.i] = True, RESOLVED
-                else:
-                    self.st[c.i] = UNRESOLVED
+                self.res[c.i], self.st[c.i] = True, RESOLVED
+            return
+        # a paradox: the Szykman rule fails its convoys (the armies do not move); a canal
+        # move in a paradox fails and has no effect on its destination (DATC 2.4, 7.C.9)
+        members = {c.i for c in cycle}
+        breakable = [c for c in cycle if c.kind == "convoy" or c.canal]
+        # a canal move whose permission depends on the cycle is part of the paradox too
+        for m in self.moves:
+            if m.canal and m.i not in members:
+                holder = self.at[m.canal]
+                if holder.i in members or any(a.i in members for a in holder.attackers):
+                    breakable.append(m)
+        if not breakable:
+            # no rule applies (not expected for DATC positions): nothing in the cycle happens
+            for c in cycle:
+                self.res[c.i], self.st[c.i] = c.kind == "support", RESOLVED
+            return
+        for c in breakable:
+            self.res[c.i], self.st[c.i] = False, RESOLVED
+            self.paradox.add(c.i)
+            if c.canal:
+                self.no_path.add(c.i)
+        for c in cycle:
+            if c.i not in self.paradox:
+                self.st[c.i] = UNRESOLVED
 
     def decide(self, e: _Entry) -> bool:
         kind = e.kind
@@ -447,6 +551,17 @@ class _Adjudicator:
         return True
 
     def path(self, e: _Entry) -> bool:
+        if e.canal:
+            # permission holds while the holder of the canal province stays there
+            if e.i in self.no_path:
+                return False
+            holder = self.at[e.canal]
+            if holder.kind == "move" and self.resolve(holder):
+                return False
+            for a in holder.attackers:
+                if self.resolve(a):
+                    return False  # the holder is dislodged: no permission
+            return True
         if not e.convoyed:
             return True
         if not e.convoys:
@@ -458,6 +573,8 @@ class _Adjudicator:
         return any(e.dest in self.rs.sea_adj[s] for s in reached)
 
     def support_count(self, e: _Entry, exclude_nation: str | None = None) -> int:
+        if e.rail is not None and e.dest != e.rail_d:
+            return 0  # a rail move is supported on its last leg only (DATC 7.B)
         n = 0
         for s in e.supports:
             if exclude_nation is not None and s.nation == exclude_nation:
@@ -470,6 +587,8 @@ class _Adjudicator:
         if not self.path(e):
             return 0
         d = self.at.get(e.dest)
+        if e.rail is not None and d is not None and (d.kind != "move" or d.dest == e.prov or not self.resolve(d)):
+            return 0  # a rail move cannot dislodge, nor swap places (DATC 7.B.29)
         if d is None or (d.kind == "move" and e.h2h is None and self.resolve(d)):
             return 1 + self.support_count(e)
         if d.nation == e.nation:
@@ -481,8 +600,13 @@ class _Adjudicator:
         if d is None:
             return 0
         if d.kind == "move":
+            if d.rail is not None and d.rail_stop != d.prov:
+                return 0  # the train left, whatever happens at its end
             return 0 if self.resolve(d) else 1
-        return 1 + self.support_count(d)
+        strength = 1 + self.support_count(d)
+        if self.rs.fortresses:
+            strength += self.rs.fortresses.get(prov, 0)  # cannot be cut
+        return strength
 
     def prevent_strength(self, e: _Entry) -> int:
         if not self.path(e):
@@ -507,8 +631,8 @@ class _Adjudicator:
 
     def support_given(self, e: _Entry) -> bool:
         for a in e.attackers:
-            if a.nation == e.nation:
-                continue  # DATC 6.D.20: no cutting your own support
+            if a.nation == e.nation or a.rail is not None:
+                continue  # DATC 6.D.20: no cutting your own support; 7.B: nor by rail
             if e.sdest is not None and a.prov == e.sdest:
                 # the unit attacked by the supported move cuts only by dislodging
                 # (DATC 6.D.17); by convoy too under the 2023 rules (DATC 6.G.13)
@@ -551,7 +675,16 @@ class _Adjudicator:
                 units.append(Unit(e.nation, e.unit[1], e.dest_loc))
                 moved = True
                 if e.sub >= 0:
-                    results[e.sub] = OrderResult(e.nation, e.order, SUCCEEDS)  # type: ignore[arg-type]
+                    if e.rail is not None and e.dest != e.rail_d:
+                        # stopped at a centre another nation owns (DATC 7.B.21)
+                        results[e.sub] = OrderResult(e.nation, e.order, FAILS, Reason("rail_blocked", at=e.dest, detail=f"{e.dest} is a lost centre"))  # type: ignore[arg-type]
+                    else:
+                        results[e.sub] = OrderResult(e.nation, e.order, SUCCEEDS)  # type: ignore[arg-type]
+                continue
+            if e.rail is not None and e.rail_stop != e.prov:
+                units.append(Unit(e.nation, e.unit[1], e.rail_stop))
+                moved = True
+                results[e.sub] = OrderResult(e.nation, e.order, FAILS, Reason("rail_blocked", at=e.rail_stop, detail=f"blocked at {e.dest}"))  # type: ignore[arg-type]
                 continue
             if by is not None:
                 dislodged.append(Dislodged(e.unit, by.prov, by.convoyed))
@@ -563,6 +696,8 @@ class _Adjudicator:
                     results[k] = OrderResult(e.nation, e.order, VOID, Reason("unmatched", at=e.target))  # type: ignore[arg-type]
                 elif e.illegal is not None:
                     results[k] = OrderResult(e.nation, e.order, ILLEGAL, e.illegal)  # type: ignore[arg-type]
+                elif e.failed is not None:
+                    results[k] = OrderResult(e.nation, e.order, FAILS, e.failed)  # type: ignore[arg-type]
                 elif by is None and (e.kind == "hold" or res[e.i]) and e.kind != "move":
                     results[k] = OrderResult(e.nation, e.order, SUCCEEDS)  # type: ignore[arg-type]
                 else:
@@ -591,6 +726,10 @@ class _Adjudicator:
         if kind == "move":
             if ok:
                 return OrderResult(e.nation, order, SUCCEEDS)
+            if e.rail is not None:
+                return OrderResult(e.nation, order, FAILS, Reason("rail_blocked", at=e.prov, detail=f"blocked at {e.dest}"))
+            if e.canal and not self.path(e):
+                return OrderResult(e.nation, order, FAILS, Reason("paradox" if e.i in self.paradox else "no_permission", at=e.canal, detail="the canal rule"))
             if e.convoyed and not self.path(e):
                 return OrderResult(e.nation, order, FAILS, Reason("convoy_disrupted", at=e.dest))
             return OrderResult(e.nation, order, FAILS, Reason("bounced", at=e.dest))

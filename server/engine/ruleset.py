@@ -62,6 +62,67 @@ class Season:
     ownership: bool = False
 
 
+@attrs.frozen
+class Railway:
+    """A rail network: ``links`` between land provinces (a line or a graph).
+
+    ``users`` is a tuple of nation ids, or ``("controllers",)``: whoever controls every
+    province on the route. ``capacity``: rail moves per nation per phase on this network.
+    """
+
+    id: str
+    name: str
+    aliases: tuple[str, ...]
+    links: tuple[tuple[str, str], ...]
+    users: tuple[str, ...]
+    capacity: int
+    line: tuple[str, ...] = ()  # the stations in order when the network is a line
+
+    @property
+    def stations(self) -> frozenset[str]:
+        return frozenset(p for link in self.links for p in link)
+
+    def route(self, origin: str, dest: str) -> tuple[str, ...]:
+        """Provinces from ``origin`` to ``dest`` along the network (both included), or ``()``.
+
+        A line is followed in order; a graph takes the shortest route, ties broken by
+        province id so the choice is deterministic.
+        """
+        if origin == dest:
+            return ()
+        adj: dict[str, list[str]] = {}
+        for a, b in self.links:
+            adj.setdefault(a, []).append(b)
+            adj.setdefault(b, []).append(a)
+        if origin not in adj or dest not in adj:
+            return ()
+        prev: dict[str, str] = {origin: ""}
+        frontier = [origin]
+        while frontier and dest not in prev:
+            nxt = []
+            for p in frontier:
+                for n in sorted(adj[p]):
+                    if n not in prev:
+                        prev[n] = p
+                        nxt.append(n)
+            frontier = nxt
+        if dest not in prev:
+            return ()
+        path = [dest]
+        while path[-1] != origin:
+            path.append(prev[path[-1]])
+        return tuple(reversed(path))
+
+
+@attrs.frozen
+class Canal:
+    """A canal province joining two seas for fleets, with its holder's permission."""
+
+    province: str
+    name: str
+    joins: tuple[str, str]
+
+
 @attrs.frozen(eq=False)
 class Ruleset:
     """A validated scenario: nations, map, calendar, start and rule options.
@@ -87,6 +148,12 @@ class Ruleset:
     options: RuleOptions
     impassable: Mapping[str, tuple[str, tuple[float, float]]] = attrs.field(factory=dict)
     extra: Mapping[str, Any] = attrs.field(factory=dict)
+    railways: tuple[Railway, ...] = ()
+    canals: tuple[Canal, ...] = ()
+    frozen: Mapping[str, frozenset[str]] = attrs.field(factory=dict)  # season -> provinces
+    fortresses: Mapping[str, int] = attrs.field(factory=dict)  # province -> extra defence
+    offmap: frozenset[str] = frozenset()
+    briefing: Mapping[str, str] = attrs.field(factory=dict)
     # derived
     fleet_reach: Mapping[str, frozenset[str]] = attrs.field(init=False)
     names: Mapping[str, tuple[str, ...]] = attrs.field(init=False)
@@ -221,13 +288,29 @@ class _Builder:
         return RulesetError(file, entry, problem, fix)
 
     def need(self, table: Mapping[str, Any], key: str, typ: type | tuple[type, ...], file: str, entry: str) -> Any:
+        if not isinstance(table, Mapping):
+            raise self.err(file, entry, f"must be a table, not {table!r}", f"write it as a table holding {key} = ...")
         if key not in table:
             raise self.err(file, entry, f"'{key}' is missing", f"add {key} = ...")
         value = table[key]
         if not isinstance(value, typ) or (typ is int and isinstance(value, bool)):
-            tname = typ.__name__ if isinstance(typ, type) else " or ".join(t.__name__ for t in typ)
+            types = (typ,) if isinstance(typ, type) else typ
+            tname = " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in types)
             raise self.err(file, entry, f"'{key}' must be a {tname}, not {value!r}", f"write {key} as a {tname}")
         return value
+
+    def optional(self, table: Mapping[str, Any], key: str, typ: type | tuple[type, ...], default: Any, file: str, entry: str) -> Any:
+        """``table[key]`` when present (checked like :meth:`need`), else ``default``."""
+        return self.need(table, key, typ, file, entry) if key in table else default
+
+    def table_of_lists(self, table: Mapping[str, Any], file: str, entry: str) -> dict[str, list[str]]:
+        """A table whose values are lists of strings (``[start.units]``, ``[start.centres]``)."""
+        if not isinstance(table, Mapping):
+            raise self.err(file, entry, f"must be a table, not {table!r}", f"write [{entry}] with one list per nation")
+        for key, value in table.items():
+            if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+                raise self.err(file, f"{entry}.{key}", f"must be a list of strings, not {value!r}", f"write {key} = [\"...\"]")
+        return dict(table)
 
     def build(self) -> Ruleset:
         sf, scen = self.sf, self.scen
@@ -242,12 +325,13 @@ class _Builder:
         if not isinstance(rules, dict):
             raise self.err(sf, "rules", "must be a table", "write [rules] edition = \"datc-3.0\"")
         overrides = {k: v for k, v in rules.items() if k != "edition"}
+        edition = self.optional(rules, "edition", str, "datc-3.0", sf, "rules")
         try:
-            options = make_options(rules.get("edition", "datc-3.0"), overrides)
+            options = make_options(edition, overrides)
         except (KeyError, ValueError) as e:
             msg = e.args[0] if e.args else str(e)
             raise self.err(sf, "rules", msg, "use a known edition and option") from None
-        victory = self.need(scen.get("victory", {}), "centres", int, sf, "victory")
+        victory = self.need(self.optional(scen, "victory", dict, {}, sf, "victory"), "centres", int, sf, "victory")
         ncentres = sum(1 for p in provinces.values() if p.centre)
         if not 0 < victory <= ncentres:
             raise self.err(sf, "victory", f"centres = {victory} but the map has {ncentres} centres", "pick a number between 1 and the number of centres")
@@ -258,13 +342,15 @@ class _Builder:
             raise self.err(sf, "start", f"season {season!r} is not in the calendar", f"use one of {', '.join(s.id for s in seasons)}")
         units = self._start_units(start, nation_ids, provinces, army, fleet)
         centres = self._start_centres(start, nation_ids, provinces)
+        special = self._special(nation_ids, provinces, army, fleet, seasons)
         return Ruleset(
             id=rid, name=self.need(scen, "name", str, sf, "name"),
-            description=scen.get("description", ""), digest=self.digest,
+            description=self.optional(scen, "description", str, "", sf, "description"), digest=self.digest,
             nations=nations, provinces=provinces, army_adj=army, fleet_adj=fleet,
             seasons=seasons, victory_centres=victory, start_year=year, start_season=season,
             start_units=units, start_centres=centres, options=options,
             impassable=impassable, extra={k: v for k, v in scen.items() if k not in _SCENARIO_KEYS},
+            **special,
         )
 
     def _nations(self) -> tuple[Nation, ...]:
@@ -278,7 +364,8 @@ class _Builder:
             colour = self.need(t, "colour", str, self.sf, entry)
             if not _COLOUR.match(colour):
                 raise self.err(self.sf, entry, f"colour {colour!r} is not #rrggbb", "write it like \"#c48f85\"")
-            out.append(Nation(nid, self.need(t, "name", str, self.sf, entry), t.get("adjective", t["name"]), colour))
+            name = self.need(t, "name", str, self.sf, entry)
+            out.append(Nation(nid, name, self.optional(t, "adjective", str, name, self.sf, entry), colour))
         if len(out) < 1:
             raise self.err(self.sf, "nations", "no nations", "declare at least one [nations.ID]")
         return tuple(out)
@@ -309,10 +396,13 @@ class _Builder:
                 raise self.err(self.sf, entry, f"phases {phases!r} repeat or are out of order", "list each phase once, in the order movement, retreat, adjustment")
             if "retreat" in phases and "movement" not in phases:
                 raise self.err(self.sf, entry, "a retreat phase but no movement phase to retreat from", "add \"movement\" before \"retreat\" or remove the retreat")
-            out.append(Season(sid, letter, s.get("name", sid.title()), tuple(phases), bool(s.get("ownership", False))))
+            name = self.optional(s, "name", str, sid.title(), self.sf, entry)
+            out.append(Season(sid, letter, name, tuple(phases), self.optional(s, "ownership", bool, False, self.sf, entry)))
         # the game advances from one movement phase to the next (turn._advance)
         if not any("movement" in s.phases for s in out):
             raise self.err(self.sf, "calendar", "no season has a movement phase", "add \"movement\" to the phases of a season")
+        if not any("movement" in s.phases for s in out):
+            raise self.err(self.sf, "calendar", "no season has a movement phase", "add \"movement\" to a season's phases")
         if not any(s.ownership for s in out):
             raise self.err(self.sf, "calendar", "no season sets ownership = true", "mark the season after which centres change hands")
         for i, season in enumerate(out):
@@ -337,8 +427,8 @@ class _Builder:
             terrain = self.need(t, "terrain", str, mf, entry)
             if terrain not in TERRAINS:
                 raise self.err(mf, entry, f"terrain {terrain!r} is unknown", "use land, coast or sea")
-            home = t.get("home")
-            centre = bool(t.get("centre", False))
+            home = self.optional(t, "home", str, None, mf, entry)
+            centre = self.optional(t, "centre", bool, False, mf, entry)
             if home is not None:
                 if home not in nation_ids:
                     raise self.err(mf, entry, f"home {home!r} is not a nation", f"use one of {', '.join(sorted(nation_ids))}")
@@ -377,7 +467,7 @@ class _Builder:
         army = self._edges(raw_army, provinces, "army")
         fleet = self._edges(raw_fleet, provinces, "fleet")
         impassable = {}
-        for iid, t in sorted(self.geo.get("impassable", {}).items()):
+        for iid, t in sorted(self.optional(self.geo, "impassable", dict, {}, mf, "impassable").items()):
             entry = f"impassable.{iid}"
             if iid in provinces:
                 raise self.err(mf, entry, f"{iid!r} is also a province", "rename one of them")
@@ -439,8 +529,110 @@ class _Builder:
                     raise self.err(mf, f"provinces.{province_of(d)}", f"one-way {kind} edge: {loc} lists {d} but {d} does not list {loc}", f"add {loc!r} to {kind} of {province_of(d)} or remove it from {province_of(loc)}")
         return out
 
+    def _special(self, nation_ids: set[str], provinces: Mapping[str, Province], army: Mapping[str, frozenset[str]],
+                 fleet: Mapping[str, frozenset[str]], seasons: tuple[Season, ...]) -> dict[str, Any]:
+        """Validate the special-rule tables (RULESETS.md, 'Special rules')."""
+        sf, scen = self.sf, self.scen
+        for key in scen:
+            if key not in _SCENARIO_KEYS and key not in _SPECIAL_KEYS:
+                raise self.err(sf, key, f"unknown table {key!r}", f"use one of {', '.join(sorted(_SCENARIO_KEYS | _SPECIAL_KEYS))}")
+
+        def province(value: Any, entry: str, what: str = "province") -> str:
+            if not isinstance(value, str) or value not in provinces:
+                raise self.err(sf, entry, f"unknown {what} {value!r}", "use a province id from map.toml")
+            return value
+
+        for cid, t in sorted(scen.get("conditional_centres", {}).items()):
+            entry = f"conditional_centres.{cid}"
+            province(cid, entry)
+            if not provinces[cid].centre:
+                raise self.err(sf, entry, f"{cid} is not a supply centre", "declare centre = true in map.toml or remove the entry")
+            for n in self.need(t, "not_for", list, sf, entry):
+                if n not in nation_ids:
+                    raise self.err(sf, entry, f"{n!r} is not a nation", "list nation ids")
+        railways = []
+        for rid, t in sorted(scen.get("railways", {}).items()):
+            entry = f"railways.{rid}"
+            if not _ID.match(rid):
+                raise self.err(sf, entry, f"railway id {rid!r} must be lower case", "rename it")
+            if ("path" in t) == ("links" in t):
+                raise self.err(sf, entry, "give either path (a line) or links (a graph)", "write path = [\"a\", \"b\", ...]")
+            line: tuple[str, ...] = ()
+            if "path" in t:
+                line = tuple(province(p, entry) for p in self.need(t, "path", list, sf, entry))
+                if len(line) < 2 or len(set(line)) != len(line):
+                    raise self.err(sf, entry, "a path needs two or more distinct stations", "list the stations in order")
+                links = tuple(zip(line, line[1:]))
+            else:
+                raw = self.need(t, "links", list, sf, entry)
+                if not raw or not all(isinstance(x, list) and len(x) == 2 for x in raw):
+                    raise self.err(sf, entry, "links must be pairs of provinces", "write links = [[\"a\", \"b\"], ...]")
+                links = tuple((province(a, entry), province(b, entry)) for a, b in raw)
+            for a, b in links:
+                for p in (a, b):
+                    if provinces[p].terrain == "sea":
+                        raise self.err(sf, entry, f"station {p} is a sea", "railways join land and coast provinces")
+                if a == b:
+                    raise self.err(sf, entry, f"link from {a} to itself", "remove it")
+            users = t.get("users", "controllers")
+            if users == "controllers":
+                user_t: tuple[str, ...] = ("controllers",)
+            elif isinstance(users, list) and users and all(u in nation_ids for u in users):
+                user_t = tuple(users)
+            else:
+                raise self.err(sf, entry, f"users {users!r} is not a list of nations or \"controllers\"", "write users = [\"russia\"] or users = \"controllers\"")
+            capacity = t.get("capacity", 1)
+            if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 1:
+                raise self.err(sf, entry, f"capacity {capacity!r} must be a whole number >= 1", "write capacity = 1")
+            aliases = tuple(str(a) for a in t.get("aliases", []))
+            railways.append(Railway(rid, t.get("name", rid), aliases, links, user_t, capacity, line))
+        names: dict[str, str] = {}
+        for r in railways:
+            for a in (r.id, *r.aliases):
+                key = normalise_name(a)
+                if key in names and names[key] != r.id:
+                    raise self.err(sf, f"railways.{r.id}", f"name {a!r} is also used by railway {names[key]}", "make railway aliases unique")
+                if key in provinces:
+                    raise self.err(sf, f"railways.{r.id}", f"name {a!r} is also a province id", "rename the alias")
+                names[key] = r.id
+        canals = []
+        for cid, t in sorted(scen.get("canals", {}).items()):
+            entry = f"canals.{cid}"
+            province(cid, entry)
+            joins = self.need(t, "joins", list, sf, entry)
+            if len(joins) != 2 or not all(isinstance(j, str) and j in provinces and provinces[j].terrain == "sea" for j in joins):
+                raise self.err(sf, entry, f"joins {joins!r} must name two seas", "write joins = [\"med\", \"red\"]")
+            if provinces[cid].terrain != "coast":
+                raise self.err(sf, entry, f"canal province {cid} is not a coast", "a canal lies on a coastal province")
+            canals.append(Canal(cid, t.get("name", cid), (joins[0], joins[1])))
+        frozen: dict[str, frozenset[str]] = {}
+        season_ids = {s.id for s in seasons}
+        for sid, provs in sorted(scen.get("frozen", {}).items()):
+            if sid not in season_ids:
+                raise self.err(sf, f"frozen.{sid}", f"{sid!r} is not a season", f"use one of {', '.join(sorted(season_ids))}")
+            frozen[sid] = frozenset(province(p, f"frozen.{sid}") for p in provs)
+            for p in frozen[sid]:
+                if provinces[p].terrain == "land":
+                    raise self.err(sf, f"frozen.{sid}", f"{p} is inland; only coasts and seas freeze for fleets", "remove it")
+        fortresses: dict[str, int] = {}
+        for fid, t in sorted(scen.get("fortresses", {}).items()):
+            entry = f"fortresses.{fid}"
+            province(fid, entry)
+            d = self.need(t, "defence", int, sf, entry)
+            if d < 1:
+                raise self.err(sf, entry, "defence must be at least 1", "write defence = 1")
+            fortresses[fid] = d
+        offmap = frozenset(province(p, "offmap") for p in scen.get("offmap", {}).get("provinces", []))
+        briefing = {}
+        for n, text in sorted(scen.get("briefing", {}).items()):
+            if n not in nation_ids:
+                raise self.err(sf, f"briefing.{n}", f"{n!r} is not a nation", "use a nation id")
+            briefing[n] = str(text)
+        return {"railways": tuple(railways), "canals": tuple(canals), "frozen": frozen,
+                "fortresses": fortresses, "offmap": offmap, "briefing": briefing}
+
     def _start_units(self, start: Mapping[str, Any], nation_ids: set[str], provinces: Mapping[str, Province], army: Mapping[str, Any], fleet: Mapping[str, Any]) -> tuple[tuple[str, str, str], ...]:
-        units = start.get("units", {})
+        units = self.table_of_lists(start.get("units", {}), self.sf, "start.units")
         out, taken = [], {}
         for nid in sorted(units):
             entry = f"start.units.{nid}"
@@ -468,7 +660,7 @@ class _Builder:
 
     def _start_centres(self, start: Mapping[str, Any], nation_ids: set[str], provinces: Mapping[str, Province]) -> tuple[tuple[str, str], ...]:
         owners: dict[str, str] = {}
-        for nid, provs in sorted(start.get("centres", {}).items()):
+        for nid, provs in sorted(self.table_of_lists(start.get("centres", {}), self.sf, "start.centres").items()):
             entry = f"start.centres.{nid}"
             if nid not in nation_ids:
                 raise self.err(self.sf, entry, f"{nid!r} is not a nation", "use a declared nation")
@@ -481,5 +673,11 @@ class _Builder:
         return tuple(sorted(owners.items()))
 
 
-_SCENARIO_KEYS = {"id", "name", "description", "rules", "victory", "calendar", "nations", "start"}
+_TYPE_NAMES = {dict: "table", list: "list", str: "string", int: "whole number", bool: "boolean (true or false)", float: "number"}
+
+_SCENARIO_KEYS = {
+    "id", "name", "description", "rules", "victory", "calendar", "nations", "start",
+    "railways", "canals", "frozen", "fortresses", "offmap", "briefing",
+}
+_SPECIAL_KEYS = {"conditional_centres", "railways", "canals", "frozen", "fortresses", "offmap", "briefing"}
 
