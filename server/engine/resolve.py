@@ -115,22 +115,27 @@ class _Adjudicator:
         self.res = [False] * len(self.entries)
         self.st = [UNRESOLVED] * len(self.entries)
         self.deps: list[int] = []
+        self.serial = 0  # order in which guesses were started (outer guesses are older)
+        self.started = [0] * len(self.entries)
         self.paradox: set[int] = set()
         self.reach = {"A": ruleset.army_adj, "F": ruleset.fleet_reach}
         self.floods: dict[tuple[str, str], set[str]] = {}
         self._at_sea: frozenset[str] | None = None
         self.has_convoy = False  # some convoy order was given
         self.needs_convoy = False  # some army move needs or asks for a convoy
-        self.moves: list[_Entry] = []
+        self.moves: list[_Entry] = []  # legal moves (filled by assign, pruned by match)
+        self.supports: list[_Entry] = []  # legal supports
         self.moves_to: dict[str, list[_Entry]] = {}
 
     # ---- stages 1 and 2: assign each order to its unit, then check it against the map --
     def assign(self) -> None:
         lp = self.rs.loc_prov
         reach = self.reach
+        army_reach, fleet_reach = reach["A"], reach["F"]
         at = self.at
         pre = self.pre
-        army_adj = self.rs.army_adj
+        frozen = self.frozen
+        moves, supports = self.moves, self.supports
         for k, (nation, o) in enumerate(self.submitted):
             kind = o.kind
             if kind not in _MOVEMENT_ORDERS:
@@ -144,69 +149,92 @@ class _Adjudicator:
             if e is None:
                 pre[k] = OrderResult(nation, o, ILLEGAL, Reason("no_unit", at=prov))
                 continue
+            unit = e.unit
+            ukind = unit[1]
             if e.nation != nation:
                 pre[k] = OrderResult(nation, o, ILLEGAL, Reason("not_your_unit", at=prov, by=e.nation))
                 continue
-            if e.unit[1] != o.unit:  # type: ignore[union-attr]
+            if ukind != o.unit:  # type: ignore[union-attr]
                 pre[k] = OrderResult(nation, o, ILLEGAL, Reason("wrong_unit_type", at=prov, detail=_kind_word(o.unit)))  # type: ignore[union-attr]
                 continue
             if e.sub >= 0:
                 pre[k] = OrderResult(nation, o, ILLEGAL, Reason("duplicate", at=prov))
                 continue
-            e.order, e.sub = o, k
-            if self.frozen and e.prov in self.frozen and e.unit[1] == "F" and kind != "hold":
-                e.illegal = Reason("frozen", at=e.prov)  # a fleet in a frozen port may only hold
+            e.order = o
+            e.sub = k
+            if kind == "hold":
                 continue
-            if kind == "move":
-                dest = o.dest  # type: ignore[union-attr]
-                if e.unit[1] == "A" and not o.via and not o.via_convoy and dest in army_adj.get(e.unit[2], ()):  # type: ignore[union-attr]
-                    e.dest = e.dest_loc = dest  # the common case: an army moving overland
-                    e.kind = kind
-                    continue
-                e.illegal = bad = self.check_move(e, o)  # type: ignore[arg-type]
-            elif kind == "support":
+            if frozen and prov in frozen and ukind == "F":
+                e.illegal = Reason("frozen", at=prov)  # a fleet in a frozen port may only hold
+                continue
+            if kind == "support":
                 # inlined for speed: supports are the most common order in real play
                 tprov = lp.get(o.target) or province_of(o.target)  # type: ignore[union-attr]
                 t = at.get(tprov)
-                if tprov == e.prov:
-                    bad = Reason("cannot_support_self")  # DATC 6.A.8
-                elif t is None:
-                    bad = Reason("no_unit", at=tprov)
-                elif t.unit[1] != o.target_unit:  # type: ignore[union-attr]
-                    bad = Reason("wrong_unit_type", at=tprov, detail=_kind_word(o.target_unit))  # type: ignore[union-attr]
+                if tprov == prov:
+                    e.illegal = Reason("cannot_support_self")  # DATC 6.A.8
+                    continue
+                if t is None:
+                    e.illegal = Reason("no_unit", at=tprov)
+                    continue
+                tunit = t.unit
+                if tunit[1] != o.target_unit:  # type: ignore[union-attr]
+                    e.illegal = Reason("wrong_unit_type", at=tprov, detail=_kind_word(o.target_unit))  # type: ignore[union-attr]
+                    continue
+                e.target = tprov
+                sdest = o.dest  # type: ignore[union-attr]
+                myreach = (army_reach if ukind == "A" else fleet_reach).get(unit[2], ())
+                if sdest is None:
+                    if tprov not in myreach:
+                        e.illegal = Reason("cannot_reach", at=tprov)
+                        continue
                 else:
-                    e.target = tprov
-                    sdest = o.dest  # type: ignore[union-attr]
-                    myreach = reach[e.unit[1]].get(e.unit[2], ())
-                    if sdest is None:
-                        bad = None if tprov in myreach else Reason("cannot_reach", at=tprov)
-                    else:
-                        dprov = lp.get(sdest) or province_of(sdest)
-                        if dprov == e.prov:
-                            bad = Reason("own_province", at=dprov)  # DATC 6.D.34
-                        elif dprov not in myreach:
-                            bad = Reason("cannot_reach", at=dprov)
-                        elif dprov not in reach[t.unit[1]].get(t.unit[2], ()) and (
-                            t.unit[1] != "A" or not self.convoy_route_possible(tprov, dprov, exclude=e.prov)
-                        ) and not (t.unit[1] == "F" and self.rs.canals and self._joined(tprov, dprov)) and not (
-                            t.unit[1] == "A" and self.rs.railways and self._rail_joined(tprov, dprov)
-                        ):
-                            # the supported unit cannot get there (DATC 6.D.22, 6.D.31)
-                            bad = Reason("not_adjacent", at=dprov)
-                        else:
-                            bad = None
-                            e.sdest = dprov
-                            if "/" in sdest:
-                                e.sdest_coast = sdest
-                e.illegal = bad
-            elif kind == "convoy":
-                self.has_convoy = True
-                e.illegal = bad = self.check_convoy(e, o)  # type: ignore[arg-type]
-            else:
-                continue  # hold
+                    dprov = lp.get(sdest) or province_of(sdest)
+                    if dprov == prov:
+                        e.illegal = Reason("own_province", at=dprov)  # DATC 6.D.34
+                        continue
+                    if dprov not in myreach:
+                        e.illegal = Reason("cannot_reach", at=dprov)
+                        continue
+                    if dprov not in (army_reach if tunit[1] == "A" else fleet_reach).get(tunit[2], ()) and not self.reaches_otherwise(tunit, tprov, dprov, prov):
+                        e.illegal = Reason("not_adjacent", at=dprov)  # DATC 6.D.22, 6.D.31
+                        continue
+                    e.sdest = dprov
+                    if "/" in sdest:
+                        e.sdest_coast = sdest
+                e.kind = kind
+                supports.append(e)
+                continue
+            if kind == "move":
+                dest = o.dest  # type: ignore[union-attr]
+                if ukind == "A" and not o.via and not o.via_convoy and dest in army_reach.get(unit[2], ()):  # type: ignore[union-attr]
+                    e.dest = e.dest_loc = dest  # the common case: an army moving overland
+                    e.kind = kind
+                    moves.append(e)
+                    continue
+                bad = self.check_move(e, o)  # type: ignore[arg-type]
+                if bad is None:
+                    e.kind = kind
+                    moves.append(e)
+                else:
+                    e.illegal = bad
+                continue
+            # convoy
+            self.has_convoy = True
+            bad = self.check_convoy(e, o)  # type: ignore[arg-type]
             if bad is None:
                 e.kind = kind
+            else:
+                e.illegal = bad
 
+    def reaches_otherwise(self, tunit: Unit, tprov: str, dprov: str, supporter: str) -> bool:
+        """Whether a supported unit not adjacent to ``dprov`` could still get there: an army by
+        convoy of fleets other than the supporter, by rail; a fleet through a canal."""
+        if tunit[1] == "A":
+            if self.convoy_route_possible(tprov, dprov, exclude=supporter):
+                return True
+            return bool(self.rs.railways) and self._rail_joined(tprov, dprov)
+        return bool(self.rs.canals) and self._joined(tprov, dprov)
 
     def check_move(self, e: _Entry, o: Move) -> Reason | None:
         rs = self.rs
@@ -315,8 +343,8 @@ class _Adjudicator:
     def match(self) -> None:
         entries = self.entries
         at = self.at
-        moves = [e for e in entries if e.kind == "move"]
-        supports = [e for e in entries if e.kind == "support"]
+        moves = self.moves
+        supports = self.supports
         convoy_orders: dict[tuple[str, str], list[_Entry]] = {}
         any_convoy_order: dict[tuple[str, str], list[_Entry]] = {}
         if self.has_convoy:
@@ -481,13 +509,18 @@ class _Adjudicator:
             return self.res[i]
         old = len(self.deps)
         self.res[i], st[i] = False, GUESSING
+        self.serial += 1
+        started = self.started
+        started[i] = mine = self.serial
         first = self.decide(e)
         if len(self.deps) == old:
             if st[i] != RESOLVED:
                 self.res[i], st[i] = first, RESOLVED
             return first
-        if self.deps[old] != i:
-            self.deps.append(i)
+        deps = self.deps
+        if any(started[j] < mine for j in deps[old:]):
+            # the result rests on a guess made further out: that guess decides
+            deps.append(i)
             self.res[i] = first
             return first
         # the result depends on our own guess: try the other one
