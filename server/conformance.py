@@ -33,9 +33,10 @@ def run_case(case: Mapping[str, Any], load: RulesetLoader) -> dict[str, Any]:
     if not isinstance(case, Mapping):
         raise CaseError(cid, "(case)", "a case must be a JSON object")
     variant = _field(case, cid, "variant", str, default="standard")
-    if variant not in VARIANTS:
-        raise CaseError(cid, "variant", f"unknown variant {variant!r}; use standard or colonial")
-    ruleset = load(VARIANTS[variant])
+    try:
+        ruleset = load(VARIANTS.get(variant, variant))  # standard, colonial, or any installed ruleset id
+    except (KeyError, ValueError, OSError):
+        raise CaseError(cid, "variant", f"unknown variant {variant!r}; use standard, colonial or an installed ruleset id") from None
     if "victory_supply_centers" in case:
         v = _field(case, cid, "victory_supply_centers", int)
         ruleset = attrs.evolve(ruleset, victory_centres=v)
@@ -80,8 +81,7 @@ def run_case(case: Mapping[str, Any], load: RulesetLoader) -> dict[str, Any]:
         except OrderSyntaxError as e:
             unreadable[i] = str(e)
     # unreadable orders are reported illegal (the unit holds); the rest are adjudicated
-    readable = [s for s in submitted]
-    turn = step_submitted(ruleset, state, readable)
+    turn = step_submitted(ruleset, state, submitted)
     results = []
     it = iter(turn.results)
     for i, text in enumerate(orders_text):

@@ -21,6 +21,7 @@ The module is pure: no I/O, no clock, no randomness; iteration follows sorted ke
 
 from __future__ import annotations
 
+import functools
 import sys
 from typing import Mapping, Sequence
 
@@ -125,6 +126,7 @@ class _Adjudicator:
         self.needs_convoy = False  # some army move needs or asks for a convoy
         self.moves: list[_Entry] = []  # legal moves (filled by assign, pruned by match)
         self.supports: list[_Entry] = []  # legal supports
+        self.convoy_entries: list[_Entry] = []  # convoy orders given, legal or not
         self.moves_to: dict[str, list[_Entry]] = {}
 
     # ---- stages 1 and 2: assign each order to its unit, then check it against the map --
@@ -221,6 +223,7 @@ class _Adjudicator:
                 continue
             # convoy
             self.has_convoy = True
+            self.convoy_entries.append(e)
             bad = self.check_convoy(e, o)  # type: ignore[arg-type]
             if bad is None:
                 e.kind = kind
@@ -349,13 +352,12 @@ class _Adjudicator:
         any_convoy_order: dict[tuple[str, str], list[_Entry]] = {}
         if self.has_convoy:
             lp = self.rs.loc_prov
-            for e in entries:
+            for e in self.convoy_entries:
                 o = e.order
-                if o is not None and o.kind == "convoy":
-                    key = (lp.get(o.target) or province_of(o.target), lp.get(o.dest) or province_of(o.dest))  # type: ignore[union-attr]
-                    any_convoy_order.setdefault(key, []).append(e)
-                    if e.kind == "convoy":
-                        convoy_orders.setdefault(key, []).append(e)
+                key = (lp.get(o.target) or province_of(o.target), lp.get(o.dest) or province_of(o.dest))  # type: ignore[union-attr]
+                any_convoy_order.setdefault(key, []).append(e)
+                if e.kind == "convoy":
+                    convoy_orders.setdefault(key, []).append(e)
         if self.has_convoy or self.needs_convoy:
             self.match_convoys(moves, convoy_orders, any_convoy_order)
             moves = [e for e in moves if e.kind == "move"]
@@ -461,7 +463,13 @@ class _Adjudicator:
         """Decide which army moves go by convoy and which convoy orders are on a route."""
         rs = self.rs
         intent = rs.options.convoy_to_adjacent == "intent-2023"
-        for e in moves:
+        relevant = [e for e in moves if e.convoyed]
+        at = self.at
+        for (origin, dest) in convoy_orders:
+            t = at.get(origin)
+            if t is not None and t.kind == "move" and t.dest == dest and not t.convoyed:
+                relevant.append(t)
+        for e in relevant:
             if e.unit[1] != "A" or e.rail is not None:
                 continue
             key = (e.prov, e.dest)
@@ -476,7 +484,7 @@ class _Adjudicator:
                 e.convoyed = any(c.nation == e.nation for c in convoy_orders.get(key, ()))
         # convoys: matched and on a route of matched fleets
         on_route: set[int] = set()
-        for e in moves:
+        for e in relevant:
             if e.kind == "move" and e.convoyed:
                 fleets = convoy_orders.get((e.prov, e.dest), [])
                 seas = frozenset(f.prov for f in fleets)
@@ -702,17 +710,18 @@ class _Adjudicator:
         units: list[Unit] = []
         dislodged: list[Dislodged] = []
         moved = False
+        unmatched: dict[str, Reason] = {}
         for e in entries:
-            by = winner_into.get(e.prov)
+            by = winner_into.get(e.prov) if e.attackers else None
             if e.kind == "move" and res[e.i]:
-                units.append(Unit(e.nation, e.unit[1], e.dest_loc))
+                units.append(_unit((e.nation, e.unit[1], e.dest_loc, e.dest)))
                 moved = True
                 if e.sub >= 0:
                     if e.rail is not None and e.dest != e.rail_d:
                         # stopped at a centre another nation owns (DATC 7.B.21)
                         results[e.sub] = OrderResult(e.nation, e.order, FAILS, Reason("rail_blocked", at=e.dest, detail=f"{e.dest} is a lost centre"))  # type: ignore[arg-type]
                     else:
-                        results[e.sub] = OrderResult(e.nation, e.order, SUCCEEDS)  # type: ignore[arg-type]
+                        results[e.sub] = _result((e.nation, e.order, SUCCEEDS, None))
                 continue
             if e.rail is not None and e.rail_stop != e.prov:
                 units.append(Unit(e.nation, e.unit[1], e.rail_stop))
@@ -726,13 +735,16 @@ class _Adjudicator:
             k = e.sub
             if k >= 0:
                 if e.void:
-                    results[k] = OrderResult(e.nation, e.order, VOID, Reason("unmatched", at=e.target))  # type: ignore[arg-type]
+                    reason = unmatched.get(e.target)
+                    if reason is None:
+                        reason = unmatched[e.target] = Reason("unmatched", at=e.target)
+                    results[k] = _result((e.nation, e.order, VOID, reason))
                 elif e.illegal is not None:
-                    results[k] = OrderResult(e.nation, e.order, ILLEGAL, e.illegal)  # type: ignore[arg-type]
+                    results[k] = _result((e.nation, e.order, ILLEGAL, e.illegal))
                 elif e.failed is not None:
-                    results[k] = OrderResult(e.nation, e.order, FAILS, e.failed)  # type: ignore[arg-type]
+                    results[k] = _result((e.nation, e.order, FAILS, e.failed))
                 elif by is None and (e.kind == "hold" or res[e.i]) and e.kind != "move":
-                    results[k] = OrderResult(e.nation, e.order, SUCCEEDS)  # type: ignore[arg-type]
+                    results[k] = _result((e.nation, e.order, SUCCEEDS, None))
                 else:
                     results[k] = self.result_of(e, by)
         standoffs = []
@@ -796,6 +808,12 @@ def _flood(adj: Mapping[str, frozenset[str]], origin: str, seas: frozenset[str])
                 seen.add(n)
                 stack.append(n)
     return seen
+
+
+# Fast constructors for the report stage: the values are built whole, so the checks and
+# derivations of the public constructors are not needed (a unit's province is known).
+_result = functools.partial(tuple.__new__, OrderResult)
+_unit = functools.partial(tuple.__new__, Unit)
 
 
 def _loc(u: Unit) -> str:

@@ -542,17 +542,26 @@ class _Builder:
                 raise self.err(sf, entry, f"unknown {what} {value!r}", "use a province id from map.toml")
             return value
 
-        for cid, t in sorted(scen.get("conditional_centres", {}).items()):
+        def table(key: str) -> dict[str, Any]:
+            return self.optional(scen, key, dict, {}, sf, key)  # type: ignore[no-any-return]
+
+        def entry_table(t: Any, entry: str) -> Mapping[str, Any]:
+            if not isinstance(t, Mapping):
+                raise self.err(sf, entry, f"must be a table, not {t!r}", f"write [{entry}] with its keys")
+            return t
+
+        for cid, t in sorted(table("conditional_centres").items()):
             entry = f"conditional_centres.{cid}"
             province(cid, entry)
             if not provinces[cid].centre:
                 raise self.err(sf, entry, f"{cid} is not a supply centre", "declare centre = true in map.toml or remove the entry")
             for n in self.need(t, "not_for", list, sf, entry):
-                if n not in nation_ids:
+                if not isinstance(n, str) or n not in nation_ids:
                     raise self.err(sf, entry, f"{n!r} is not a nation", "list nation ids")
         railways = []
-        for rid, t in sorted(scen.get("railways", {}).items()):
+        for rid, t in sorted(table("railways").items()):
             entry = f"railways.{rid}"
+            t = entry_table(t, entry)
             if not _ID.match(rid):
                 raise self.err(sf, entry, f"railway id {rid!r} must be lower case", "rename it")
             if ("path" in t) == ("links" in t):
@@ -577,15 +586,18 @@ class _Builder:
             users = t.get("users", "controllers")
             if users == "controllers":
                 user_t: tuple[str, ...] = ("controllers",)
-            elif isinstance(users, list) and users and all(u in nation_ids for u in users):
+            elif isinstance(users, list) and users and all(isinstance(u, str) and u in nation_ids for u in users):
                 user_t = tuple(users)
             else:
                 raise self.err(sf, entry, f"users {users!r} is not a list of nations or \"controllers\"", "write users = [\"russia\"] or users = \"controllers\"")
             capacity = t.get("capacity", 1)
             if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 1:
                 raise self.err(sf, entry, f"capacity {capacity!r} must be a whole number >= 1", "write capacity = 1")
-            aliases = tuple(str(a) for a in t.get("aliases", []))
-            railways.append(Railway(rid, t.get("name", rid), aliases, links, user_t, capacity, line))
+            aliases = tuple(self.optional(t, "aliases", list, [], sf, entry))
+            if not all(isinstance(a, str) for a in aliases):
+                raise self.err(sf, entry, "aliases must be a list of strings", "write aliases = [\"...\"]")
+            name = self.optional(t, "name", str, rid, sf, entry)
+            railways.append(Railway(rid, name, aliases, links, user_t, capacity, line))
         names: dict[str, str] = {}
         for r in railways:
             for a in (r.id, *r.aliases):
@@ -596,7 +608,7 @@ class _Builder:
                     raise self.err(sf, f"railways.{r.id}", f"name {a!r} is also a province id", "rename the alias")
                 names[key] = r.id
         canals = []
-        for cid, t in sorted(scen.get("canals", {}).items()):
+        for cid, t in sorted(table("canals").items()):
             entry = f"canals.{cid}"
             province(cid, entry)
             joins = self.need(t, "joins", list, sf, entry)
@@ -604,10 +616,10 @@ class _Builder:
                 raise self.err(sf, entry, f"joins {joins!r} must name two seas", "write joins = [\"med\", \"red\"]")
             if provinces[cid].terrain != "coast":
                 raise self.err(sf, entry, f"canal province {cid} is not a coast", "a canal lies on a coastal province")
-            canals.append(Canal(cid, t.get("name", cid), (joins[0], joins[1])))
+            canals.append(Canal(cid, self.optional(t, "name", str, cid, sf, entry), (joins[0], joins[1])))
         frozen: dict[str, frozenset[str]] = {}
         season_ids = {s.id for s in seasons}
-        for sid, provs in sorted(scen.get("frozen", {}).items()):
+        for sid, provs in sorted(self.table_of_lists(table("frozen"), sf, "frozen").items()):
             if sid not in season_ids:
                 raise self.err(sf, f"frozen.{sid}", f"{sid!r} is not a season", f"use one of {', '.join(sorted(season_ids))}")
             frozen[sid] = frozenset(province(p, f"frozen.{sid}") for p in provs)
@@ -615,16 +627,16 @@ class _Builder:
                 if provinces[p].terrain == "land":
                     raise self.err(sf, f"frozen.{sid}", f"{p} is inland; only coasts and seas freeze for fleets", "remove it")
         fortresses: dict[str, int] = {}
-        for fid, t in sorted(scen.get("fortresses", {}).items()):
+        for fid, t in sorted(table("fortresses").items()):
             entry = f"fortresses.{fid}"
             province(fid, entry)
             d = self.need(t, "defence", int, sf, entry)
             if d < 1:
                 raise self.err(sf, entry, "defence must be at least 1", "write defence = 1")
             fortresses[fid] = d
-        offmap = frozenset(province(p, "offmap") for p in scen.get("offmap", {}).get("provinces", []))
+        offmap = frozenset(province(p, "offmap") for p in self.optional(table("offmap"), "provinces", list, [], sf, "offmap"))
         briefing = {}
-        for n, text in sorted(scen.get("briefing", {}).items()):
+        for n, text in sorted(table("briefing").items()):
             if n not in nation_ids:
                 raise self.err(sf, f"briefing.{n}", f"{n!r} is not a nation", "use a nation id")
             briefing[n] = str(text)

@@ -126,13 +126,14 @@ def _close_season(ruleset: Ruleset, state: GameState, units: Sequence[Unit], pha
                 owners[p] = u[0]
                 changed = True
         if changed:
+            losers = sorted({ev.detail for ev in events if ev.code == "captured" and ev.detail})
             centres = tuple(sorted(owners.items()))
             counts = centre_counts(ruleset, centres)
-            alive = {u[0] for u in units}
-            alive.update(n for n, c in counts.items() if c)
-            for n in sorted({n for _, n in state.centres} | {u[0] for u in state.units}):
-                if n not in alive and ruleset.nation_ids:
-                    events.append(Event("eliminated", n))
+            if losers:
+                alive = {u[0] for u in units}
+                for n in losers:
+                    if counts[n] == 0 and n not in alive and not any(o == n for o in owners.values()):
+                        events.append(Event("eliminated", n))
             best = max(counts.values())
             if best >= ruleset.victory_centres:
                 leaders = [n for n, c in counts.items() if c == best]
