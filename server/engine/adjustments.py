@@ -156,8 +156,10 @@ def _one(ruleset: Ruleset, nation: str, order: Order, diff: dict[str, int], used
             return OrderResult(nation, order, ILLEGAL, Reason("occupied", at=prov))
         loc = order.loc
         if order.unit == "A":
-            if loc != prov or prov not in ruleset.army_adj:
+            if prov not in ruleset.army_adj:
                 return OrderResult(nation, order, ILLEGAL, Reason("army_to_sea", at=prov))
+            if loc != prov:
+                return OrderResult(nation, order, ILLEGAL, Reason("wrong_unit_type", at=prov, detail="a fleet (armies stand on no coast)"))
         else:
             if loc not in ruleset.fleet_adj:
                 p = ruleset.provinces[prov]

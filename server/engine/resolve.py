@@ -686,11 +686,20 @@ class _Adjudicator:
 
     # ---- stage 5: report ------------------------------------------------------------
     def run(self) -> MovementResult:
+        limit = sys.getrecursionlimit()
+        need = 2000 + 16 * len(self.entries)
+        if limit >= need:
+            return self._run()
+        sys.setrecursionlimit(need)  # deep chains of dependent moves on large maps
+        try:
+            return self._run()
+        finally:
+            sys.setrecursionlimit(limit)
+
+    def _run(self) -> MovementResult:
         self.assign()
         self.match()
         entries = self.entries
-        if sys.getrecursionlimit() < 2000 + 16 * len(entries):
-            sys.setrecursionlimit(2000 + 16 * len(entries))  # deep move chains on large maps
         res, st = self.res, self.st
         for e in entries:
             kind = e.kind

@@ -69,7 +69,9 @@ def adjudicate_retreats(
             continue
         dest = _retreat_destination(order.dest, options[prov])
         if dest is None:
-            results[k] = OrderResult(nation, order, ILLEGAL, Reason("retreat_blocked", at=province_of(order.dest)))
+            target = province_of(order.dest)
+            both = "/" not in order.dest and sum(1 for o in options[prov] if province_of(o) == target) > 1
+            results[k] = OrderResult(nation, order, ILLEGAL, Reason("coast_needed" if both else "retreat_blocked", at=target))
             continue
         chosen[prov] = (k, dest)
     # two or more retreats to one province all fail

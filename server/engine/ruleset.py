@@ -401,8 +401,6 @@ class _Builder:
         # the game advances from one movement phase to the next (turn._advance)
         if not any("movement" in s.phases for s in out):
             raise self.err(self.sf, "calendar", "no season has a movement phase", "add \"movement\" to the phases of a season")
-        if not any("movement" in s.phases for s in out):
-            raise self.err(self.sf, "calendar", "no season has a movement phase", "add \"movement\" to a season's phases")
         if not any(s.ownership for s in out):
             raise self.err(self.sf, "calendar", "no season sets ownership = true", "mark the season after which centres change hands")
         for i, season in enumerate(out):
