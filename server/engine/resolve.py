@@ -47,6 +47,9 @@ class MovementResult:
     standoffs: tuple[str, ...]
 
 
+_NO_ENTRIES: list = []  # shared empty default for _Entry lists: replaced, never mutated
+
+
 class _Entry:
     """Working record of one unit's order during resolution (internal, mutable)."""
 
@@ -62,9 +65,9 @@ class _Entry:
     sdest_coast = ""  # support: coast named in the support, if any
     illegal: Reason | None = None
     void = False
-    supports: list[_Entry] = []  # matched, legal supports of this order (replaced, never mutated)
-    convoys: list[_Entry] = []  # matched convoy fleets on a possible route
-    attackers: list[_Entry] = []  # legal moves into this unit's province
+    supports: list[_Entry]  # matched, legal supports of this order (replaced, never mutated)
+    convoys: list[_Entry]  # matched convoy fleets on a possible route
+    attackers: list[_Entry]  # legal moves into this unit's province
     h2h: _Entry | None = None  # the unit this move meets head to head
     failed: Reason | None = None  # a legal order that fails without effect (the unit holds)
     canal = ""  # move through a canal: the canal province
@@ -78,6 +81,8 @@ class _Entry:
         self.unit = unit
         self.nation = unit[0]
         self.prov = unit[3]
+        # one shared empty list, never mutated (mypyc rejects mutable class-level defaults)
+        self.supports = self.convoys = self.attackers = _NO_ENTRIES
 
 
 def adjudicate_movement(
@@ -93,7 +98,7 @@ def adjudicate_movement(
     Returns:
         A :class:`MovementResult`; units without orders hold.
     """
-    if ruleset.railways and any(o.kind == "move" and o.via for _, o in submitted):
+    if ruleset.railways and any(o.kind == "move" and o.via for _, o in submitted):  # type: ignore
         from .railway import adjudicate_with_rail
 
         return adjudicate_with_rail(ruleset, state, submitted)
@@ -210,7 +215,7 @@ class _Adjudicator:
             if kind == "move":
                 dest = o.dest  # type: ignore[union-attr]
                 if ukind == "A" and not o.via and not o.via_convoy and dest in army_reach.get(unit[2], ()):  # type: ignore[union-attr]
-                    e.dest = e.dest_loc = dest  # the common case: an army moving overland
+                    e.dest = e.dest_loc = dest  # type: ignore  # the common case: an army moving overland
                     e.kind = kind
                     moves.append(e)
                     continue
@@ -354,7 +359,7 @@ class _Adjudicator:
             lp = self.rs.loc_prov
             for e in self.convoy_entries:
                 o = e.order
-                key = (lp.get(o.target) or province_of(o.target), lp.get(o.dest) or province_of(o.dest))  # type: ignore[union-attr]
+                key = (lp.get(o.target) or province_of(o.target), lp.get(o.dest) or province_of(o.dest))  # type: ignore
                 any_convoy_order.setdefault(key, []).append(e)
                 if e.kind == "convoy":
                     convoy_orders.setdefault(key, []).append(e)
@@ -419,7 +424,7 @@ class _Adjudicator:
             canal = self._canal_for(o)
             holder = at.get(canal) if canal else None
             if canal is None or holder is None or holder.nation != nation:
-                permit_results[k] = OrderResult(nation, o, ILLEGAL, Reason("no_permission", at=canal or province_of(o.dest)))  # type: ignore[attr-defined]
+                permit_results[k] = OrderResult(nation, o, ILLEGAL, Reason("no_permission", at=canal or province_of(o.dest)))  # type: ignore
         for canal, users in by_canal.items():
             holder = at.get(canal)
             granted: list[_Entry] = []
@@ -427,9 +432,9 @@ class _Adjudicator:
                         if k not in permit_results and holder is not None and n == holder.nation and self._canal_for(o) == canal]
             if holder is not None and explicit:
                 k, n, o = explicit[0]
-                hit = [e for e in users if e.prov == province_of(o.loc) and e.dest == province_of(o.dest)]  # type: ignore[attr-defined]
+                hit = [e for e in users if e.prov == province_of(o.loc) and e.dest == province_of(o.dest)]  # type: ignore
                 granted = hit[:1]
-                permit_results[k] = OrderResult(n, o, SUCCEEDS if hit else VOID, None if hit else Reason("unmatched", at=province_of(o.loc)))  # type: ignore[attr-defined]
+                permit_results[k] = OrderResult(n, o, SUCCEEDS if hit else VOID, None if hit else Reason("unmatched", at=province_of(o.loc)))  # type: ignore
                 for k2, n2, o2 in explicit[1:]:
                     permit_results[k2] = OrderResult(n2, o2, FAILS, Reason("too_many", detail="canal permissions"))
             elif holder is not None:
@@ -440,7 +445,7 @@ class _Adjudicator:
                     e.kind, e.failed = "hold", Reason("no_permission", at=canal)
         for k, nation, o in self.permits:
             if k not in permit_results:
-                permit_results[k] = OrderResult(nation, o, VOID, Reason("unmatched", at=province_of(o.loc)))  # type: ignore[attr-defined]
+                permit_results[k] = OrderResult(nation, o, VOID, Reason("unmatched", at=province_of(o.loc)))  # type: ignore
         self.pre.update(permit_results)
 
     def _rail_joined(self, a: str, b: str) -> bool:
@@ -452,7 +457,7 @@ class _Adjudicator:
         return any(a in c.joins and b in c.joins and a != b for c in self.rs.canals)
 
     def _canal_for(self, o: Order) -> str | None:
-        a, b = province_of(o.loc), province_of(o.dest)  # type: ignore[attr-defined]
+        a, b = province_of(o.loc), province_of(o.dest)  # type: ignore
         for c in self.rs.canals:
             if a in c.joins and b in c.joins and a != b:
                 return c.province
