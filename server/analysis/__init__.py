@@ -1,0 +1,1 @@
+"""Analysis over replayed games: :mod:`.stats` (PURE, numpy); :mod:`.plot` (I/O, matplotlib)."""
