@@ -33,7 +33,8 @@ def peer_text(order: Order) -> str:
     if isinstance(order, Hold):
         return f"{order.unit} {order.loc.upper()} H"
     if isinstance(order, Move):
-        return f"{order.unit} {order.loc.upper()} - {order.dest.upper()}" + (" VIA" if order.via_convoy else "")
+        text = f"{order.unit} {order.loc.upper()} - {order.dest.upper()}" + (" VIA" if order.via_convoy else "")
+        return f"{text} VIA {order.via.upper()}" if order.via else text  # rail: not in the peer
     if isinstance(order, Support):
         head = f"{order.unit} {order.loc.upper()} S {order.target_unit} {order.target.upper()}"
         return head if order.dest is None else f"{head} - {order.dest.upper()}"
@@ -50,6 +51,10 @@ def peer_text(order: Order) -> str:
     raise TypeError(f"no peer notation for {order!r}")
 
 
+def _text(pair: tuple[str, Order]) -> str:
+    return pair[0]
+
+
 def choose_orders(rng: random.Random, ruleset: Ruleset, state: GameState) -> dict[str, list[Order]]:
     """One phase of the W-rand v1 policy: ``{nation: [orders]}`` (empty lists omitted)."""
     chosen: dict[str, list[Order]] = {}
@@ -63,18 +68,18 @@ def choose_orders(rng: random.Random, ruleset: Ruleset, state: GameState) -> dic
         picked: list[Order] = []
         if state.phase in ("movement", "retreat"):
             for loc in locs:
-                opts = sorted((peer_text(o), o) for o in options[loc])
+                opts = sorted(((peer_text(o), o) for o in options[loc]), key=_text)
                 if opts:
                     picked.append(rng.choice(opts)[1])
         else:
             n = due.get(nation, 0)
             if n > 0:
                 for loc in sorted(rng.sample(locs, min(n, len(locs)))):
-                    opts = sorted((peer_text(o), o) for o in options[loc])
+                    opts = sorted(((peer_text(o), o) for o in options[loc]), key=_text)
                     picked.append(rng.choice(opts)[1])
             elif n < 0:
                 for loc in sorted(rng.sample(locs, min(-n, len(locs)))):
-                    opts = sorted((peer_text(o), o) for o in options[loc] if isinstance(o, Disband))
+                    opts = sorted(((peer_text(o), o) for o in options[loc] if isinstance(o, Disband)), key=_text)
                     picked.append(rng.choice(opts)[1])
         if picked:
             chosen[nation] = picked

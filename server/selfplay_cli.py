@@ -22,19 +22,23 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--years", type=int, default=10, help="years to play (default: 10)")
     p.add_argument("--games", type=int, default=1, help="play this many games with seeds seed, seed+1, ... and print one summary line each")
     p.add_argument("--save", metavar="OUT", help="write the game as a .kessen save (one game) or into a folder (several)")
+    p.add_argument("--no-embed", action="store_true", help="saves refer to the installed ruleset by digest instead of embedding it")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .ruleset_files import load, load_path
+    from .ruleset_files import load, load_path, read_folder, rulesets_dir
     from .selfplay import describe, play
 
     if args.years < 1 or args.games < 1:
         print("kessen: --years and --games must be at least 1", file=sys.stderr)
         return 2
-    rs = load_path(args.ruleset) if Path(args.ruleset).is_dir() else load(args.ruleset)
+    folder = Path(args.ruleset) if Path(args.ruleset).is_dir() else rulesets_dir() / args.ruleset
+    rs = load_path(folder) if Path(args.ruleset).is_dir() else load(args.ruleset)
+    # saves embed the ruleset so they replay anywhere (--no-embed: refer to the installed one)
+    files = None if args.no_embed or not args.save else read_folder(folder)
     for g in range(args.games):
         seed = args.seed + g
         played = []
@@ -52,12 +56,18 @@ def run(args: argparse.Namespace) -> int:
         elif last is not None:
             print(f"end: {last.winner + ' wins' if last.winner else 'no winner'} after {len(played)} phases")
         if args.save:
-            try:
-                from .saves.selfplay import save_selfplay  # type: ignore[import-not-found]
-            except ImportError:
-                print("kessen: saving needs the saves package (not installed yet)", file=sys.stderr)
-                return 2
+            from .saves.builder import record_game_from_turns
+            from .saves.files import save_game
+
             out = Path(args.save)
-            target = out / f"{rs.id}-seed{seed}.kessen" if args.games > 1 else out
-            save_selfplay(rs, seed, args.years, played, target)
+            if args.games > 1:
+                out.mkdir(parents=True, exist_ok=True)
+                target = out / f"{rs.id}-seed{seed}.kessen"
+            else:
+                target = out
+            save = record_game_from_turns(
+                rs, played, f"{rs.id}-selfplay-{seed}", f"{rs.name} self-play, seed {seed}, {args.years} years",
+                seed=seed, settings={"policy": "W-rand v1", "years": args.years}, ruleset_files=files,
+            )
+            save_game(target, save)
     return 0

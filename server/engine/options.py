@@ -80,9 +80,12 @@ class _Board:
         self.rs = ruleset
         self.units = state.units
         self.at: dict[str, Unit] = {u.province: u for u in state.units}
+        self.state = state
+        self.frozen = ruleset.frozen.get(state.season, frozenset()) if ruleset.frozen else frozenset()
+        # fleets that can convoy: at sea, and not held by ice
         self.seas = frozenset(
             u.province for u in state.units
-            if u.kind == "F" and ruleset.provinces[u.province].terrain == "sea"
+            if u.kind == "F" and ruleset.provinces[u.province].terrain == "sea" and u.province not in self.frozen
         )
         self._paths: dict[str, dict[str, list[frozenset[str]]]] = {}
         self._reachers: dict[str, list[Unit]] | None = None
@@ -171,6 +174,24 @@ class _Board:
         self._paths[origin] = out
         return out
 
+    def rail_moves(self, u: Unit) -> list[Order]:
+        """Rail moves of an army on a network its nation may use: one per other station."""
+        from .railway import may_use_board
+
+        out: list[Order] = []
+        seen: set[str] = set()
+        for net in self.rs.railways:
+            if u.province not in net.stations:
+                continue
+            for d in sorted(net.stations):
+                if d == u.province or d in seen:
+                    continue
+                route = net.route(u.province, d)
+                if route and may_use_board(self.rs, self.state, net, u.nation, route):
+                    seen.add(d)
+                    out.append(Move("A", u.loc, d, via=net.id))
+        return out
+
     def reach(self, u: Unit) -> frozenset[str]:
         if u.kind == "A":
             return self.rs.army_adj.get(u.loc, frozenset())
@@ -180,11 +201,19 @@ class _Board:
         rs = self.rs
         prov = u.province
         out: list[Order] = [Hold(u.kind, u.loc)]
+        frozen = self.frozen
         if u.kind == "A":
             out.extend(Move("A", u.loc, d) for d in sorted(rs.army_adj.get(u.loc, ())))
             out.extend(Move("A", u.loc, d, via_convoy=True) for d in sorted(self.convoy_paths(prov)))
+            if rs.railways:
+                out.extend(self.rail_moves(u))
         else:
-            out.extend(Move("F", u.loc, d) for d in sorted(rs.fleet_adj.get(u.loc, ())))
+            if prov in frozen:
+                return out  # a fleet in a frozen port may only hold
+            out.extend(Move("F", u.loc, d) for d in sorted(rs.fleet_adj.get(u.loc, ())) if province_of(d) not in frozen)
+            for canal in rs.canals:  # through a canal (permission is settled when adjudicating)
+                if prov in canal.joins:
+                    out.extend(Move("F", u.loc, d) for d in canal.joins if d != prov and d not in frozen)
         reach = self.reach(u)
         # hold supports
         for p in sorted(reach):

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from .orders import Move, Order
 from .outcome import Reason
-from .ruleset import Railway, normalise_name
+from .ruleset import Railway, Ruleset, normalise_name
 from .state import GameState
 
 if TYPE_CHECKING:
@@ -49,16 +49,22 @@ def find_network(ruleset_railways: Sequence[Railway], via: str, origin: str, des
 
 
 def may_use(adj: _Adjudicator, net: Railway, nation: str, route: Sequence[str]) -> bool:
+    """Whether ``nation`` may use ``net`` on ``route`` (see :func:`may_use_board`)."""
+    return may_use_board(adj.rs, adj.state, net, nation, route)
+
+
+def may_use_board(ruleset: Ruleset, state: GameState, net: Railway, nation: str, route: Sequence[str]) -> bool:
     """Whether ``nation`` may use ``net`` on ``route``: a listed user, or, for networks open to
     ``controllers``, no other nation's unit on the route and every centre on it its own."""
     if net.users != ("controllers",):
         return nation in net.users
-    owners = dict(adj.state.centres)
+    owners = dict(state.centres)
+    occupied = {u.province: u.nation for u in state.units}
     for p in route:
-        e = adj.at.get(p)
-        if e is not None and e.nation != nation:
+        holder = occupied.get(p)
+        if holder is not None and holder != nation:
             return False
-        if p in adj.rs.centres and owners.get(p) != nation:
+        if p in ruleset.centres and owners.get(p) != nation:
             return False
     return True
 

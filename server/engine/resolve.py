@@ -171,6 +171,9 @@ class _Adjudicator:
             e.sub = k
             if kind == "hold":
                 continue
+            if kind == "convoy":
+                self.has_convoy = True
+                self.convoy_entries.append(e)  # counted as given even if impossible (DATC 6.F.1)
             if frozen and prov in frozen and ukind == "F":
                 e.illegal = Reason("frozen", at=prov)  # a fleet in a frozen port may only hold
                 continue
@@ -227,8 +230,6 @@ class _Adjudicator:
                     e.illegal = bad
                 continue
             # convoy
-            self.has_convoy = True
-            self.convoy_entries.append(e)
             bad = self.check_convoy(e, o)  # type: ignore[arg-type]
             if bad is None:
                 e.kind = kind

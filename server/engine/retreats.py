@@ -32,6 +32,11 @@ def retreat_options(ruleset: Ruleset, state: GameState, d: Dislodged) -> tuple[s
     if not (d.convoyed and ruleset.options.retreat_to_convoy_origin):
         blocked.add(d.attacker_from)
     u = d.unit
+    if u.kind == "F" and ruleset.frozen:
+        frozen = ruleset.frozen.get(state.season, frozenset())
+        if u.province in frozen:
+            return ()  # a fleet cannot leave a frozen port, not even to retreat
+        blocked |= frozen
     adj = ruleset.army_adj if u.kind == "A" else ruleset.fleet_adj
     return tuple(sorted(loc for loc in adj.get(u.loc, ()) if province_of(loc) not in blocked))
 
