@@ -204,6 +204,8 @@ def aggregate_text(a: Aggregate) -> str:
     lines = [f"{a.games} games ({a.ruleset_id}), {a.phases} phases, years {years[0]}-{years[-1]}",
              f"results: {a.draws} draws; solos: {solos}",
              "eliminations: " + (", ".join(f"{n} {c}" for n, c in a.eliminations.items() if c) or "none"),
+             "survival (share of games a nation is still in at the end): "
+             + ", ".join(f"{n} {100 * (a.games - a.eliminations.get(n, 0)) / max(1, a.games):.1f}%" for n in a.nations),
              "mean supply centres at the end of each year"]
     lines += _table(a.nations, years, a.mean_centres, "{:>5.1f}")
     lines.append("supports over all games (row nation supported column nation's units)")
