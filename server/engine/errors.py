@@ -8,6 +8,9 @@
      |    +-- AmbiguousNameError          a name matches several provinces: lists them
      +-- StateError (ValueError)          a game state is inconsistent with its ruleset
      +-- CaseError (ValueError)           a conformance case is malformed: names case and field
+     +-- SaveError (ValueError)           a save file is wrong: names record index or header field
+     |                                    (server/saves/model.py)
+     +-- MilaError (ValueError)           a MILA saved game cannot be imported (server/saves/mila.py)
 
 An order that can be read but is impossible (``A par - mos``) is never an exception: it is
 an outcome with a reason (see ``outcome.py``).
