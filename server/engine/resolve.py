@@ -200,8 +200,8 @@ class _Adjudicator:
                         continue
                 else:
                     dprov = lp.get(sdest) or province_of(sdest)
-                    if dprov == prov:
-                        e.illegal = Reason("own_province", at=dprov)  # DATC 6.D.34
+                    if dprov == prov or dprov == tprov:
+                        e.illegal = Reason("own_province", at=dprov)  # DATC 6.D.34, 6.A.5
                         continue
                     if dprov not in myreach:
                         e.illegal = Reason("cannot_reach", at=dprov)
@@ -412,6 +412,24 @@ class _Adjudicator:
         self.moves = moves
         self.moves_to = moves_to
 
+    def route_without_supporters(self, e: _Entry) -> bool:
+        """Whether fleets now at sea, other than fleets ordered to support this very move,
+        could carry the army of move ``e`` (DATC 6.D.8, 6.D.31)."""
+        lp = self.rs.loc_prov
+        supporters = set()
+        for s in self.entries:
+            o = s.order
+            if o is not None and o.kind == "support" and s.unit[1] == "F" and o.dest is not None:  # type: ignore
+                if (lp.get(o.target) or province_of(o.target)) == e.prov and (lp.get(o.dest) or province_of(o.dest)) == e.dest:  # type: ignore
+                    supporters.add(s.prov)
+        if len(supporters) == 1:
+            return self.convoy_route_possible(e.prov, e.dest, exclude=next(iter(supporters)))
+        if not supporters:
+            return self.convoy_route_possible(e.prov, e.dest)
+        seas = self.fleets_at_sea() - supporters
+        reached = _flood(self.rs.sea_adj, e.prov, seas)
+        return any(e.dest in self.rs.sea_adj[x] for x in reached)
+
     def match_canals(self, moves: list[_Entry]) -> None:
         """Canal permission (DATC 7.C): the nation holding the canal province permits one
         fleet; an explicit permission cancels implicit ones; two implicit ones cancel."""
@@ -480,8 +498,10 @@ class _Adjudicator:
                 continue
             key = (e.prov, e.dest)
             adjacent = e.dest in rs.army_adj.get(e.unit[2], ())
-            if not adjacent and key not in any_convoy_order:
-                # DATC 6.D.31: no convoy ordered for a move that needs one
+            if not adjacent and key not in any_convoy_order and not self.route_without_supporters(e):
+                # DATC 6.D.31: nobody orders the convoy and the only fleets that could carry
+                # the army support its move instead: the move is impossible. (With a possible
+                # route it is a move that fails, and it cannot be supported to hold: 6.D.8.)
                 e.illegal, e.kind = Reason("not_adjacent", at=e.dest), "hold"
                 continue
             if adjacent and e.convoyed and key not in any_convoy_order and rs.options.convoy_missing == "over-land":
@@ -768,7 +788,9 @@ class _Adjudicator:
             if p in winner_into:
                 continue
             d = at.get(p)
-            if (d is None or (d.kind == "move" and res[d.i])) and any(self.path(m) for m in ms):
+            # a bounce leaves a standoff only if some move into p kept its force: the loser
+            # of a head-to-head battle prevents nothing (DATC 6.H.9)
+            if (d is None or (d.kind == "move" and res[d.i])) and any(self.prevent_strength(m) > 0 for m in ms):
                 standoffs.append(p)
         if moved:
             units.sort(key=_loc)
