@@ -107,6 +107,11 @@ def step_submitted(ruleset: Ruleset, state: GameState, submitted: Sequence[tuple
     adj = adjudicate_adjustments(ruleset, state, submitted)
     events = [Event("built", u.nation, u.province, u.kind) for u in adj.built]
     events += [Event("removed", u.nation, u.province, u.kind) for u in adj.removed]
+    if adj.removed:  # a nation with no centres loses its last units here
+        left = {u[0] for u in adj.units} | {n for _, n in state.centres}
+        for n in sorted({u[0] for u in adj.removed}):
+            if n not in left:
+                events.append(Event("eliminated", n))
     nxt = _advance(ruleset, state.year, state.season, "adjustment", adj.units, state.centres, None)
     return Turn(name, adj.results, nxt, (), (), adj.civil_disorder, tuple(events), adj.units)
 
