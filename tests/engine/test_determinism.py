@@ -212,12 +212,14 @@ def _selfplay_cli_available() -> bool:
 
 
 @pytest.mark.slow
-def test_selfplay_cli_is_identical_under_any_hash_seed() -> None:
-    """`kessen selfplay --ruleset classic --seed 3 --years 3` prints the same text under every PYTHONHASHSEED."""
+@pytest.mark.parametrize("ruleset_id", ["classic", "colonial", "east-asia-1904"])
+def test_selfplay_cli_is_identical_under_any_hash_seed(ruleset_id: str) -> None:
+    """`kessen selfplay --seed 3 --years 3` prints the same text under every PYTHONHASHSEED, on
+    every shipped scenario (railways, canals and ice included)."""
     if not _selfplay_cli_available():
         pytest.skip("`kessen selfplay` is not implemented yet (server/selfplay_cli.py registers no sub-command)")
     runs = run_under_hash_seeds([sys.executable, "-m", "server.cli", "selfplay",
-                                 "--ruleset", "classic", "--seed", "3", "--years", "3"])
+                                 "--ruleset", ruleset_id, "--seed", "3", "--years", "3"])
     for seed, r in runs.items():
         assert r.returncode == 0, f"PYTHONHASHSEED={seed}: {r.stderr}"
     outputs = {seed: r.stdout for seed, r in runs.items()}
