@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from server.engine.adjustments import adjustments_due
 from server.engine.options import legal_orders
 from server.engine.orders import Build, Convoy, Disband, Hold, Move, Order, Retreat, Support, Waive
-from server.engine.outcome import ILLEGAL
+from server.engine.outcome import FAILS, ILLEGAL
 from server.engine.ruleset import Ruleset, province_of
 from server.engine.state import GameState, Unit, initial_state
 from server.engine.turn import step
@@ -110,14 +110,17 @@ def test_listed_orders_are_never_illegal(rs: Ruleset, state: GameState, data: st
                 assert r.result != ILLEGAL, (state.year, state.season, state.phase, r)
 
 
-def test_convoy_move_without_convoy_orders_is_illegal(rs: Ruleset) -> None:
-    """A listed move by convoy to a non-adjacent coast, given with no convoy order at all, is illegal (DATC 6.D.31)."""
+def test_convoy_move_without_convoy_orders_fails_or_is_illegal(rs: Ruleset) -> None:
+    """A listed move by convoy given with no convoy order fails while a fleet could carry it
+    (DATC 6.D.8), and is illegal when the only such fleet supports the move (DATC 6.D.31)."""
     state = GameState.build(1901, "spring", "movement",
                             [Unit("england", "A", "lon"), Unit("england", "F", "nth")],
                             {"lon": "england"})
     move = Move("A", "lon", "bel", via_convoy=True)
     assert move in legal_orders(rs, state, "england")["lon"]
-    assert step(rs, state, {"england": [move]}).results[0].result == ILLEGAL
+    assert step(rs, state, {"england": [move]}).results[0].result == FAILS
+    supported = step(rs, state, {"england": [move, Support("F", "nth", "A", "lon", "bel")]})
+    assert [r.result for r in supported.results] == [ILLEGAL, ILLEGAL]
     with_convoy = step(rs, state, {"england": [move, Convoy("F", "nth", "A", "lon", "bel")]})
     assert [r.result for r in with_convoy.results] == ["succeeds", "succeeds"]
 
