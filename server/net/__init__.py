@@ -1,0 +1,1 @@
+"""The game server's I/O edge: config, clock, lifecycle, websocket handler, live rooms."""

@@ -1,0 +1,111 @@
+"""The server's lifecycle: startup -> main loop -> bounded graceful shutdown (uvicorn-style).
+
+``startup`` opens the database (recovering nothing by hand: SQLite rolls back any
+half-written transaction), rebuilds every room, and listens. The main loop runs the
+scheduler tick (start due games, process due phases: a deadline that passed while the server
+was down is processed once at the first tick, because processing moves the game on).
+Signal handlers only set ``should_exit``; shutdown stops accepting, closes connections
+(every write is synchronous on the loop, so none is ever half done), and closes the database.
+
+In tests::
+
+    async with Server(Config(db=path, port=0), clock=FakeClock()) as server:
+        ... connect to server.port ...
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import signal
+from typing import Any
+
+from websockets.asyncio.server import serve
+
+from ..storage.repository import Repository
+from . import faults
+from .clock import FileClock, SystemClock
+from .config import Config
+from .handler import handle
+from .service import Service
+
+log = logging.getLogger("kessen.server")
+
+
+class Server:
+    def __init__(self, config: Config, clock: Any = None) -> None:
+        self.config = config
+        self.clock = clock or (FileClock(config.clock_file) if config.clock_file else SystemClock())
+        self.should_exit = False
+        self.port = 0
+        self._wake = asyncio.Event()
+        self.repo: Repository | None = None
+        self.service: Service | None = None
+        self._ws: Any = None
+        self._main: asyncio.Task[None] | None = None
+
+    # ---- lifecycle -------------------------------------------------------------------------
+    async def startup(self) -> None:
+        faults.arm(self.config.crash_at)
+        self.repo = Repository(self.config.db)
+        self.service = Service(self.repo, self.clock, self._wake.set)
+        self.service.load_rooms()
+        self._ws = await serve(
+            functools.partial(handle, service=self.service, config=self.config),
+            self.config.host, self.config.port, max_size=self.config.limits.max_frame,
+            ping_interval=20, ping_timeout=20, close_timeout=2,
+        )
+        self.port = self._ws.sockets[0].getsockname()[1]
+
+    async def main_loop(self) -> None:
+        assert self.service is not None
+        while not self.should_exit:
+            self.service.tick()
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.config.tick)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+
+    async def shutdown(self) -> None:
+        if self._ws is not None:
+            self._ws.close()  # stop accepting; close connections with 1001 (going away)
+            try:
+                await asyncio.wait_for(self._ws.wait_closed(), self.config.shutdown_timeout)
+            except TimeoutError:
+                log.warning("connections still open after %s s; closing anyway", self.config.shutdown_timeout)
+        if self.repo is not None:
+            self.repo.close()
+            self.repo = None
+
+    def handle_exit(self) -> None:
+        self.should_exit = True
+        self._wake.set()
+
+    async def serve(self, ready: Any = None) -> None:
+        """Run until SIGINT/SIGTERM; ``ready(server)`` is called once listening."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.handle_exit)
+        await self.startup()
+        try:
+            if ready is not None:
+                ready(self)
+            await self.main_loop()
+        finally:
+            await self.shutdown()
+
+    async def __aenter__(self) -> Server:
+        await self.startup()
+        self._main = asyncio.create_task(self.main_loop())
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        self.handle_exit()
+        if self._main is not None:
+            await self._main
+        await self.shutdown()
+
+
+__all__ = ["Server"]

@@ -1,0 +1,408 @@
+"""One live game: its board, seats, orders and ready flags, deadline, processing and pushes.
+
+Every change is written in one repository transaction *before* memory is updated and
+before anything is sent: if the process dies at any point, the database holds either the
+whole change or none of it, and the room is rebuilt from it at start.
+
+Processing a phase (the order matters for the crash tests):
+
+1. Read the stored orders of the current phase; parse their canonical text.
+2. ``engine.turn.step`` (pure). If it raises, the game is quarantined and the error logged.
+3. One transaction: the phase row (orders as entered, results, digest; ``UNIQUE(game,
+   phase)`` is the at-most-once guard), the new phase, state and deadline (``UPDATE ...
+   WHERE phase = old phase``), missed-phase counters and civil disorder, the pushes.
+4. Memory is updated, then the pushes are broadcast.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from typing import Any, Callable, Iterable
+
+from ..engine import canonical
+from ..engine.adjustments import adjustments_due
+from ..engine.errors import OrderSyntaxError
+from ..engine.notation import format_order, parse_order, parse_orders
+from ..engine.options import legal_orders
+from ..engine.orders import Build, Disband, Order, Retreat, Waive
+from ..engine.ruleset import Ruleset
+from ..engine.state import GameState, phase_name
+from ..engine.turn import step
+from ..protocol.codec import encode
+from ..protocol.errors import ProtocolError
+from ..protocol.settings import next_deadline
+from ..storage.repository import Repository, pack
+from .faults import crash_point
+
+log = logging.getLogger("kessen.room")
+
+MAX_ORDER_LINES = 300
+
+
+class Seat:
+    __slots__ = ("user", "player", "missed", "disorder")
+
+    def __init__(self, user: int | None, player: str | None, missed: int, disorder: bool) -> None:
+        self.user, self.player, self.missed, self.disorder = user, player, missed, disorder
+
+
+class Batch:
+    """Pushes written in one transaction: frames to broadcast once it has committed."""
+
+    def __init__(self, game: str, seq: int) -> None:
+        self.game, self.seq = game, seq
+        self.frames: list[bytes] = []
+
+    def push(self, db: sqlite3.Connection, event: str, **data: Any) -> None:
+        self.seq += 1
+        frame = encode({"type": "push", "game": self.game, "seq": self.seq, "event": event, **data})
+        db.execute("INSERT INTO pushes (game, seq, audience, frame) VALUES (?, ?, 'all', ?)",
+                   (self.game, self.seq, frame))
+        db.execute("UPDATE games SET seq = ? WHERE id = ?", (self.seq, self.game))
+        self.frames.append(frame)
+
+
+class Room:
+    """The live form of one game row (see the module docstring)."""
+
+    def __init__(self, repo: Repository, row: sqlite3.Row, ruleset: Ruleset) -> None:
+        self.repo, self.ruleset = repo, ruleset
+        self.id: str = row["id"]
+        self.title: str = row["title"]
+        self.host: int = row["host"]
+        self.settings = repo.settings(row)
+        self.status: str = row["status"]
+        self.phase: str = row["phase"]
+        self.state: GameState = canonical.state_from_plain(_unpack(row["state"]))
+        self.deadline: int | None = row["deadline"]
+        self.seq: int = row["seq"]
+        self.error: str | None = row["error"]
+        self.seats: dict[str, Seat] = {
+            r["nation"]: Seat(r["user"], r["player"], r["missed"], bool(r["civil_disorder"]))
+            for r in repo.seats(self.id)}
+        self.subscribers: set[Any] = set()
+        self._load_phase()
+
+    def _load_phase(self) -> None:
+        self.orders_in = set(self.repo.orders(self.id, self.phase))
+        self.ready = self.repo.ready(self.id, self.phase)
+
+    # ---- views -----------------------------------------------------------------------------
+    def nation_of(self, user: int) -> str | None:
+        for n, s in self.seats.items():
+            if s.user == user:
+                return n
+        return None
+
+    def acting(self) -> list[str]:
+        """Nations with something to do this phase (in id order)."""
+        st = self.state
+        if st.winner is not None:
+            return []
+        if st.phase == "movement":
+            having = {u.nation for u in st.units}
+        elif st.phase == "retreat":
+            having = {d.unit.nation for d in st.dislodged}
+        else:
+            having = {n for n, d in adjustments_due(self.ruleset, st).items() if d}
+        return [n for n in self.ruleset.nation_ids if n in having]
+
+    def needed(self) -> list[str]:
+        """Acting nations whose readiness early processing waits for: seated, not in disorder."""
+        return [n for n in self.acting() if self.seats[n].user is not None and not self.seats[n].disorder]
+
+    def seats_view(self) -> list[dict[str, Any]]:
+        return [{"nation": n, "player": s.player, "orders": n in self.orders_in, "ready": n in self.ready,
+                 "civil_disorder": s.disorder, "missed": s.missed} for n, s in sorted(self.seats.items())]
+
+    def view(self, user: int) -> dict[str, Any]:
+        """What ``game`` returns: the board, the seats (who is ready, never their orders)."""
+        nation = self.nation_of(user)
+        out: dict[str, Any] = {
+            "game": self.id, "title": self.title, "ruleset": self.ruleset.id, "status": self.status,
+            "phase": self.phase, "state": canonical.state_plain(self.state), "deadline": self.deadline,
+            "seq": self.seq, "seats": self.seats_view(), "nation": nation, "host": user == self.host,
+            "acting": self.acting(), "settings": self.settings,
+        }
+        if nation is not None and nation in self.orders_in:
+            row = self.repo.orders(self.id, self.phase)[nation]
+            out["orders"] = row["text"].splitlines()
+        return out
+
+    # ---- guards ----------------------------------------------------------------------------
+    def check_phase(self, phase: str) -> None:
+        """Refuse a request that names another phase, or a game that takes no orders."""
+        if self.status == "forming":
+            raise ProtocolError("not_started", f"game {self.id} has not started", "game")
+        if self.status == "finished":
+            raise ProtocolError("game_over", f"game {self.id} has ended", "game")
+        if self.status == "quarantined":
+            raise ProtocolError("quarantined", f"game {self.id} is quarantined", "game")
+        if phase != self.phase:
+            raise ProtocolError("stale_phase", f"game {self.id} is at {self.phase}, not {phase}", "phase")
+
+    # ---- transactions ----------------------------------------------------------------------
+    def _write(self, fn: Callable[[sqlite3.Connection, Batch], Any]) -> Batch:
+        batch = Batch(self.id, self.seq)
+        with self.repo.write() as db:
+            fn(db, batch)
+        self.seq = batch.seq
+        return batch
+
+    def broadcast(self, frames: Iterable[bytes]) -> None:
+        for frame in frames:
+            for conn in list(self.subscribers):
+                conn.send_frame(frame)
+
+    # ---- seats -----------------------------------------------------------------------------
+    def claim(self, nation: str, user: int, player: str) -> Batch:
+        if nation not in self.seats:
+            raise ProtocolError("not_found", f"{nation!r} is not a nation of {self.ruleset.id}", "nation")
+        if self.nation_of(user) is not None:
+            raise ProtocolError("already_seated", f"you already play {self.nation_of(user)}", "nation")
+        if self.seats[nation].user is not None:
+            raise ProtocolError("nation_taken", f"{nation} already has a player", "nation")
+        if self.status in ("finished", "quarantined"):
+            raise ProtocolError("game_over", f"game {self.id} is {self.status}", "game")
+
+        def write(db: sqlite3.Connection, b: Batch) -> None:
+            cur = db.execute("UPDATE seats SET user = ?, civil_disorder = 0, missed = 0 "
+                             "WHERE game = ? AND nation = ? AND user IS NULL", (user, self.id, nation))
+            if cur.rowcount != 1:
+                raise ProtocolError("nation_taken", f"{nation} already has a player", "nation")
+            b.push(db, "seat", nation=nation, player=player)
+
+        batch = self._write(write)
+        seat = self.seats[nation]
+        seat.user, seat.player, seat.missed, seat.disorder = user, player, 0, False
+        return batch
+
+    def startable(self, now: float) -> bool:
+        if self.status != "forming":
+            return False
+        start_at = self.settings.get("start_at")
+        if start_at is not None:
+            return now >= start_at
+        return all(s.user is not None for s in self.seats.values())
+
+    def start(self, now: float) -> Batch:
+        deadline = next_deadline(self.settings, self.state.phase, now)
+
+        def write(db: sqlite3.Connection, b: Batch) -> None:
+            cur = db.execute("UPDATE games SET status = 'active', deadline = ? WHERE id = ? AND status = 'forming'",
+                             (deadline, self.id))
+            if cur.rowcount != 1:
+                raise RuntimeError(f"game {self.id} is not forming")
+            b.push(db, "started", phase=self.phase, state=canonical.state_plain(self.state), deadline=deadline)
+
+        batch = self._write(write)
+        self.status, self.deadline = "active", deadline
+        return batch
+
+    # ---- orders and ready flags ------------------------------------------------------------
+    def check_orders(self, nation: str, text: str) -> dict[str, Any]:
+        """Parse a whole set of orders: the accepted ones normalised, rejected lines, what is missing."""
+        st, rs = self.state, self.ruleset
+        if st.phase == "retreat":
+            mine = [d.unit for d in st.dislodged if d.unit.nation == nation]
+        else:
+            mine = [u for u in st.units if u.nation == nation]
+        units = {u.province: (u.kind, u.loc) for u in mine}
+        by_prov = {u.province: u for u in mine}
+        lines = parse_orders(text, rs, units=units)
+        if len(lines) > MAX_ORDER_LINES:
+            raise ProtocolError("bad_message", f"more than {MAX_ORDER_LINES} order lines", "text")
+        accepted: list[str] = []
+        rejected: list[dict[str, Any]] = []
+        given: dict[str, int] = {}
+        for number, line, got in lines:
+            reason = self._refusal(st, nation, got, by_prov, given)
+            if reason is not None:
+                rejected.append({"line": number, "text": line, "reason": reason})
+                continue
+            assert not isinstance(got, OrderSyntaxError)
+            if hasattr(got, "loc") and not isinstance(got, Build):
+                given[got.loc.split("/")[0]] = number
+            accepted.append(format_order(got))
+        out: dict[str, Any] = {"orders": accepted, "rejected": rejected}
+        if st.phase == "adjustment":
+            due = adjustments_due(rs, st).get(nation, 0)
+            out["due"] = due
+            out["missing"] = [f"{abs(due) - len(accepted)} more {'build' if due > 0 else 'removal'}(s)"] \
+                if abs(due) > len(accepted) else []
+        else:
+            out["missing"] = [f"{u.kind} {u.loc}" for u in mine if u.province not in given]
+        return out
+
+    def _refusal(self, st: GameState, nation: str, got: Order | OrderSyntaxError,
+                 by_prov: dict[str, Any], given: dict[str, int]) -> str | None:
+        if isinstance(got, OrderSyntaxError):
+            return str(got)
+        kind = st.phase
+        if kind == "adjustment":
+            return None if isinstance(got, (Build, Disband, Waive)) else "only builds, removals (D) and waive in an adjustment phase"
+        if isinstance(got, (Build, Waive)) or (kind == "movement" and isinstance(got, (Retreat, Disband))):
+            return f"not an order for a {kind} phase"
+        if kind == "retreat" and not isinstance(got, (Retreat, Disband)):
+            return "only retreats (R) and disbands (D) in a retreat phase"
+        loc = getattr(got, "loc", "")
+        prov = loc.split("/")[0]
+        unit = by_prov.get(prov)
+        if unit is None or unit.kind != got.unit:  # type: ignore[union-attr]
+            what = "dislodged " if kind == "retreat" else ""
+            return f"{nation} has no {what}{'army' if got.unit == 'A' else 'fleet'} in {prov}"  # type: ignore[union-attr]
+        if prov in given:
+            return f"{unit.kind} {unit.loc} already has an order (line {given[prov]})"
+        return None
+
+    def submit(self, nation: str, text: str, by: str, now: float) -> tuple[dict[str, Any], Batch]:
+        """Replace ``nation``'s orders; committed before this returns."""
+        if nation not in self.acting():
+            raise ProtocolError("nothing_to_do", f"{nation} has no orders to give in {self.phase}", "game")
+        checked = self.check_orders(nation, text)
+        stored = "\n".join(checked["orders"])
+        was_in = nation in self.orders_in
+
+        def write(db: sqlite3.Connection, b: Batch) -> None:
+            db.execute("INSERT OR REPLACE INTO orders (game, phase, nation, text, entered_by, submitted) "
+                       "VALUES (?, ?, ?, ?, ?, ?)", (self.id, self.phase, nation, stored, by, int(now)))
+            if self.seats[nation].disorder:
+                db.execute("UPDATE seats SET civil_disorder = 0 WHERE game = ? AND nation = ?", (self.id, nation))
+                b.push(db, "civil_disorder", nation=nation, value=False)
+            if not was_in:
+                b.push(db, "status", phase=self.phase, nation=nation, orders=True, ready=nation in self.ready)
+
+        batch = self._write(write)
+        self.orders_in.add(nation)
+        self.seats[nation].disorder = False
+        return checked, batch
+
+    def set_ready(self, nation: str, flag: bool, now: float) -> Batch:
+        if flag == (nation in self.ready):
+            return Batch(self.id, self.seq)
+
+        def write(db: sqlite3.Connection, b: Batch) -> None:
+            if flag:
+                db.execute("INSERT INTO ready (game, phase, nation, at) VALUES (?, ?, ?, ?)",
+                           (self.id, self.phase, nation, int(now)))
+            else:
+                db.execute("DELETE FROM ready WHERE game = ? AND phase = ? AND nation = ?", (self.id, self.phase, nation))
+            b.push(db, "status", phase=self.phase, nation=nation, orders=nation in self.orders_in, ready=flag)
+
+        batch = self._write(write)
+        if flag:
+            self.ready[nation] = int(now)
+        else:
+            self.ready.pop(nation, None)
+        return batch
+
+    def legal(self, nation: str) -> dict[str, list[str]]:
+        return {loc: [format_order(o) for o in opts]
+                for loc, opts in sorted(legal_orders(self.ruleset, self.state, nation).items())}
+
+    # ---- processing ------------------------------------------------------------------------
+    def due_at(self) -> float | None:
+        """When this phase should be processed (None: never by itself)."""
+        if self.status != "active" or self.deadline is None:
+            return None
+        needed = self.needed()
+        due: float = self.deadline
+        if any(n not in self.orders_in for n in needed):
+            due += self.settings.get("grace", 0)
+        if self.settings.get("early", True) and needed and all(n in self.ready for n in needed):
+            due = min(due, max(self.ready[n] for n in needed) + self.settings.get("early_delay", 0))
+        return due
+
+    def process(self, now: float) -> Batch:
+        """Adjudicate the current phase (see the module docstring). Quarantines on failure."""
+        phase, rs, state = self.phase, self.ruleset, self.state
+        rows = self.repo.orders(self.id, phase)
+        try:
+            orders: dict[str, list[Order]] = {}
+            entered: dict[str, list[list[str]]] = {}
+            for nation in sorted(rows):
+                texts = [t for t in rows[nation]["text"].splitlines() if t]
+                orders[nation] = [parse_order(t, rs) for t in texts]
+                by = rows[nation]["entered_by"]
+                own = by == (self.seats[nation].player or "")
+                entered[nation] = [[t, "" if own else by] for t in texts]
+            turn = step(rs, state, orders)
+            nxt = turn.state
+            nxt_phase = phase_name(rs, nxt)
+            finished = nxt.winner is not None
+            deadline = None if finished else next_deadline(self.settings, nxt.phase, now)
+            results = [canonical.result_plain(r, format_order(r.order)) for r in turn.results]
+            digest = canonical.state_digest(nxt)
+            seat_changes: dict[str, tuple[int, bool]] = {}
+            disorder: list[str] = []
+            if state.phase == "movement":
+                limit = int(self.settings.get("civil_disorder_after", 3))
+                for nation in self.acting():
+                    seat = self.seats[nation]
+                    if nation in rows:
+                        missed, cd = 0, seat.disorder
+                    else:
+                        missed = seat.missed + 1
+                        cd = seat.disorder or (limit > 0 and missed >= limit)
+                        if cd and not seat.disorder:
+                            disorder.append(nation)
+                    if (missed, cd) != (seat.missed, seat.disorder):
+                        seat_changes[nation] = (missed, cd)
+            idx = len(self.repo.phases(self.id))
+            payload = {
+                "phase": phase, "results": results,
+                "events": [[e.code, e.nation, e.at, e.detail] for e in turn.events],
+                "retreat_options": [[f"{d.unit.kind} {d.unit.loc}", d.unit.nation, list(o)] for d, o in turn.retreat_options],
+                "removed": [[u.nation, f"{u.kind} {u.loc}"] for u in turn.civil_disorder],
+                "missed": sorted(n for n in self.acting() if n not in rows),
+                "civil_disorder": disorder, "next": nxt_phase, "state": canonical.state_plain(nxt),
+                "digest": digest, "deadline": deadline, "winner": nxt.winner,
+            }
+
+            def write(db: sqlite3.Connection, b: Batch) -> None:
+                db.execute("INSERT INTO phases (game, idx, phase, orders, results, digest, processed) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           (self.id, idx, phase, pack(entered), pack(results), digest, int(now)))
+                crash_point("during_adjudication")
+                cur = db.execute("UPDATE games SET phase = ?, state = ?, deadline = ?, status = ? "
+                                 "WHERE id = ? AND phase = ? AND status = 'active'",
+                                 (nxt_phase, canonical.encode(canonical.state_plain(nxt)), deadline,
+                                  "finished" if finished else "active", self.id, phase))
+                if cur.rowcount != 1:
+                    raise RuntimeError(f"game {self.id} is no longer at {phase}")
+                for nation, (missed, cd) in seat_changes.items():
+                    db.execute("UPDATE seats SET missed = ?, civil_disorder = ? WHERE game = ? AND nation = ?",
+                               (missed, int(cd), self.id, nation))
+                b.push(db, "adjudicated", **payload)
+                if finished:
+                    b.push(db, "ended", winner=nxt.winner, phase=nxt_phase)
+
+            batch = self._write(write)
+        except Exception as e:  # the engine or the data failed: quarantine this game only
+            log.exception("game %s: adjudication of %s failed; quarantined", self.id, phase)
+            return self.quarantine(f"{type(e).__name__}: {e}")
+        self.phase, self.state, self.deadline = nxt_phase, nxt, deadline
+        self.status = "finished" if finished else "active"
+        for nation, (missed, cd) in seat_changes.items():
+            self.seats[nation].missed, self.seats[nation].disorder = missed, cd
+        self.orders_in, self.ready = set(), {}
+        return batch
+
+    def quarantine(self, error: str) -> Batch:
+        def write(db: sqlite3.Connection, b: Batch) -> None:
+            db.execute("UPDATE games SET status = 'quarantined', error = ? WHERE id = ?", (error, self.id))
+            b.push(db, "quarantined", phase=self.phase, error="adjudication failed; the host has been told")
+
+        batch = self._write(write)
+        self.status, self.error = "quarantined", error
+        return batch
+
+
+def _unpack(blob: bytes) -> Any:
+    import msgpack
+
+    return msgpack.unpackb(blob, raw=False, strict_map_key=False)
+
+
+__all__ = ["Room", "Batch", "Seat"]

@@ -1,0 +1,1 @@
+"""Durable storage (I/O): the SQLite schema, hashed secrets and the single-writer repository."""
