@@ -94,13 +94,13 @@ def build_parser() -> argparse.ArgumentParser:
     rc.add_argument("path", help="a ruleset folder, or the id of an installed ruleset")
     rc.set_defaults(func=cmd_ruleset_check)
 
-    from . import bench, saves_cli, selfplay_cli, serve_cli
+    from . import bench, render_cli, saves_cli, selfplay_cli, serve_cli
 
     selfplay_cli.add_parser(sub)
     saves_cli.add_parser(sub)
-    bench.add_parser(sub)
-    from . import render_cli; render_cli.add_parser(sub)  # noqa: E702  (one line: kessen post/map)
+    render_cli.add_parser(sub)
     serve_cli.add_parser(sub)
+    bench.add_parser(sub)
     return p
 
 

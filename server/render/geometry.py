@@ -7,11 +7,12 @@ A ruleset gives every province an anchor (latitude, longitude of its centre) and
    the middle latitude) onto a grid of square cells (finer when anchors are close).
 2. Ask ``is_land`` (a land mask; the CLI passes ``global_land_mask.globe.is_land``) which
    cells are land. Small lakes not reached by any sea province become land.
-3. Seed each land/coast province (and each impassable area) on the land cell nearest its
-   anchor and each sea province on the nearest water cell, then grow all areas at once over
-   their own kind of cell (a multi-source breadth-first search, so areas stay contiguous),
-   and relax the borders so each cell goes to the nearest anchor among its neighbours'
-   areas (straight, Voronoi-like borders instead of diamond-shaped ones).
+3. Seed each land/coast province on the land cell nearest its anchor and each sea province
+   on the nearest water cell, then grow all areas at once over their own kind of cell (a
+   multi-source breadth-first search, so areas stay contiguous), and relax the borders so
+   each cell goes to the nearest anchor among its neighbours' areas (straight, Voronoi-like
+   borders instead of diamond-shaped ones). Impassable areas are then carved out round
+   their anchors (the mask has no lakes, so Lake Baikal is drawn as a round lake).
 4. Trace each area's cells into closed SVG paths: cell edges chained into loops, corners cut
    at the edge midpoints (junctions of three areas stay fixed, so neighbours share exactly
    the same border) and collinear points dropped.

@@ -8,7 +8,7 @@ What is drawn:
 
 * land provinces in the colour of the nation owning their supply centre; a province without
   a centre takes a pale tint of the nation whose unit stands there; the rest are neutral;
-  impassable areas are grey, land outside the game pale grey;
+  impassable areas are grey (lakes blue), land outside the game pale grey;
 * supply centres as small rings (filled with the owner's colour), province labels;
 * units: armies as circles, fleets as squares, in their nation's colour, lettered A/F;
 * off-map provinces (``ruleset.offmap``) as labelled boxes along the nearest map edge;
@@ -323,7 +323,6 @@ def _orders(out: _Svg, ruleset: Ruleset, st: GameState, entries: Iterable[tuple[
                     return x + 13, y + 11
         return at(u.loc if u is not None else loc)
 
-    moves = {province_of(o.loc): o for _, o, _ in parsed if isinstance(o, Move)}
     convoys = [o for _, o, _ in parsed if isinstance(o, Convoy)]
     # supports and convoys first, so arrows of moves lie on top
     for _, o, res in parsed:
