@@ -17,6 +17,8 @@ both sides print side by side. A script, not a test.
 
 from __future__ import annotations
 
+from .bench import peer_python, rss_kb  # shared with kessen bench engine
+
 import argparse
 import gc
 import gzip
@@ -47,25 +49,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-peer", action="store_true", help="do not run the peer side")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.add_argument("--trace", default=str(TRACE), help="the R20x20 trace (jsonl.gz)")
-
-
-def _rss_kb() -> int:
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return -1
-
-
-def peer_python() -> str | None:
-    env = os.environ.get("KESSEN_PEER_PYTHON")
-    if env:
-        return env
-    candidate = ROOT / ".venv-peer" / "bin" / "python"
-    return str(candidate) if candidate.exists() else None
 
 
 def peer_compat_files(files: dict[str, str]) -> dict[str, str]:
@@ -180,10 +163,10 @@ def measure_ours(datas: list[bytes], bare: list[bytes], repeat: int, jobs: int) 
     # memory per game held
     _clear_caches()
     gc.collect()
-    before = _rss_kb()
+    before = rss_kb()
     held = [parse(d).save for d in datas]
     gc.collect()
-    after = _rss_kb()
+    after = rss_kb()
     del held
     _clear_caches()
     gc.collect()
