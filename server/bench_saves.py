@@ -17,8 +17,6 @@ both sides print side by side. A script, not a test.
 
 from __future__ import annotations
 
-from .bench import peer_python, rss_kb  # shared with kessen bench engine
-
 import argparse
 import gc
 import gzip
@@ -33,6 +31,7 @@ import tracemalloc
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
+from .bench import peer_python, rss_kb  # shared with kessen bench engine
 
 ROOT = Path(__file__).resolve().parent.parent
 TRACE = ROOT / "tests" / "data" / "ref_trace_w20x20.jsonl.gz"
