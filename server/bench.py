@@ -36,6 +36,12 @@ def add_parser(sub: Any) -> None:
     e.add_argument("--no-peer", action="store_true", help="do not run the peer side")
     e.add_argument("--scaling", action="store_true", help="time synthetic maps of ~75, 300, 1000 and 2000 provinces")
     e.set_defaults(func=cmd_engine)
+    from . import bench_server
+
+    sv = bsub.add_parser("server", help="the game server under 700 clients (orders/s, latency, deadlines, memory) "
+                                        "against a bare websocket echo server")
+    bench_server.add_arguments(sv)
+    sv.set_defaults(func=bench_server.run_server_bench)
     try:
         from . import bench_saves
     except ImportError:  # pragma: no cover - saves package not present

@@ -4,8 +4,9 @@
 half-written transaction), rebuilds every room, and listens. The main loop runs the
 scheduler tick (start due games, process due phases: a deadline that passed while the server
 was down is processed once at the first tick, because processing moves the game on).
-Signal handlers only set ``should_exit``; shutdown stops accepting, closes connections
-(every write is synchronous on the loop, so none is ever half done), and closes the database.
+Signal handlers only set ``should_exit``; shutdown stops accepting, closes connections,
+waits for phases being processed, and closes the database (the writer thread commits what it
+was given first; a write is a transaction, so none is ever half done).
 
 In tests::
 
@@ -29,6 +30,7 @@ from .clock import FileClock, SystemClock
 from .config import Config
 from .handler import handle
 from .service import Service
+from .stats import LoopLag, enabled as stats_enabled
 
 log = logging.getLogger("kessen.server")
 
@@ -44,10 +46,12 @@ class Server:
         self.service: Service | None = None
         self._ws: Any = None
         self._main: asyncio.Task[None] | None = None
+        self._lag: LoopLag | None = None
 
     # ---- lifecycle -------------------------------------------------------------------------
     async def startup(self) -> None:
         faults.arm(self.config.crash_at)
+        _return_big_buffers()
         self.repo = Repository(self.config.db)
         self.service = Service(self.repo, self.clock, self._wake.set)
         self.service.load_rooms()
@@ -57,24 +61,40 @@ class Server:
             ping_interval=20, ping_timeout=20, close_timeout=2,
         )
         self.port = self._ws.sockets[0].getsockname()[1]
+        if stats_enabled():
+            self._lag = LoopLag()
+            self._lag.extra = self.repo.writer.stats
+            self._lag.start()
 
     async def main_loop(self) -> None:
         assert self.service is not None
         while not self.should_exit:
             self.service.tick()
+            wait = self.config.tick
+            due = self.service.next_due()
+            if due is not None:  # sleep until the next deadline, not a whole tick past it
+                wait = min(wait, max(0.0, due - self.clock.now()))
             try:
-                await asyncio.wait_for(self._wake.wait(), self.config.tick)
+                await asyncio.wait_for(self._wake.wait(), wait)
             except TimeoutError:
                 pass
             self._wake.clear()
 
     async def shutdown(self) -> None:
+        if self._lag is not None:
+            self._lag.stop()
+            self._lag = None
         if self._ws is not None:
             self._ws.close()  # stop accepting; close connections with 1001 (going away)
             try:
                 await asyncio.wait_for(self._ws.wait_closed(), self.config.shutdown_timeout)
             except TimeoutError:
                 log.warning("connections still open after %s s; closing anyway", self.config.shutdown_timeout)
+        if self.service is not None:
+            try:  # a phase being processed finishes (its commit is under way) before the database closes
+                await asyncio.wait_for(self.service.drain(), self.config.shutdown_timeout)
+            except TimeoutError:
+                log.warning("a phase was still being processed at shutdown")
         if self.repo is not None:
             self.repo.close()
             self.repo = None
@@ -106,6 +126,24 @@ class Server:
         if self._main is not None:
             await self._main
         await self.shutdown()
+
+
+def _return_big_buffers() -> None:
+    """Make glibc give large freed blocks back to the system at once.
+
+    Every sign-in hashes with scrypt (16 MiB of working memory, in an executor thread). By
+    default glibc raises its mmap threshold after the first such block is freed, so later
+    ones come from the thread's heap and stay resident: ~16 MiB per executor thread for the
+    life of the process. A fixed threshold (which also turns off that adjustment) keeps
+    blocks of 256 KiB and more in their own mappings, unmapped when freed.
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+        libc.mallopt(-3, 256 * 1024)  # M_MMAP_THRESHOLD
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 __all__ = ["Server"]

@@ -30,14 +30,25 @@ class FakeClock:
 
 
 class FileClock:
-    """Time read from a file; an unreadable file keeps the last good value."""
+    """Time read from a file; an unreadable file keeps the last good value.
+
+    The file is read at most once per ``REREAD`` seconds (of real time), so that a busy
+    server does not read it for every request.
+    """
+
+    REREAD = 0.001
 
     def __init__(self, path: str) -> None:
         self.path = Path(path)
         self.last = 0.0
+        self.read_at = -1.0
         self.now()
 
     def now(self) -> float:
+        t = time.monotonic()
+        if t - self.read_at < self.REREAD:
+            return self.last
+        self.read_at = t
         try:
             self.last = float(self.path.read_text().strip())
         except (OSError, ValueError):

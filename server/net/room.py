@@ -1,12 +1,17 @@
 """One live game: its board, seats, orders and ready flags, deadline, processing and pushes.
 
-Every change is written in one repository transaction *before* memory is updated and
-before anything is sent: if the process dies at any point, the database holds either the
-whole change or none of it, and the room is rebuilt from it at start.
+Every change is written in one repository write (committed by the writer thread, possibly in
+one transaction with other writes: group commit) *before* memory is updated and before
+anything is sent: if the process dies at any point, the database holds either the whole
+change or none of it, and the room is rebuilt from it at start. Orders and ready flags are
+written without blocking the event loop (``await``); while a phase is being processed
+(``closing``) the room refuses them as ``stale_phase``, and processing first waits for the
+writes already under way, so it reads every acknowledged order.
 
 Processing a phase (the order matters for the crash tests):
 
-1. Read the stored orders of the current phase; parse their canonical text.
+1. Stop taking orders for the phase; wait for the room's writes under way; read the stored
+   orders of the current phase; parse their canonical text.
 2. ``engine.turn.step`` (pure). If it raises, the game is quarantined and the error logged.
 3. One transaction: the phase row (orders as entered, results, digest; ``UNIQUE(game,
    phase)`` is the at-most-once guard), the new phase, state and deadline (``UPDATE ...
@@ -16,6 +21,7 @@ Processing a phase (the order matters for the crash tests):
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from typing import Any, Callable, Iterable
@@ -48,7 +54,10 @@ class Seat:
 
 
 class Batch:
-    """Pushes written in one transaction: frames to broadcast once it has committed."""
+    """Pushes written in one write: frames to broadcast once it has committed.
+
+    Built in the writer thread; ``seq`` starts from the game's last written push.
+    """
 
     def __init__(self, game: str, seq: int) -> None:
         self.game, self.seq = game, seq
@@ -82,6 +91,11 @@ class Room:
             r["nation"]: Seat(r["user"], r["player"], r["missed"], bool(r["civil_disorder"]))
             for r in repo.seats(self.id)}
         self.subscribers: set[Any] = set()
+        self.closing = False  # the phase is being processed: no more orders or ready flags for it
+        self.inflight: set[asyncio.Future[Any]] = set()
+        self._due: tuple[float | None] | None = None  # cached due_at()
+        self._acting: list[str] | None = None  # cached acting(), for the current state
+        self._parsed: dict[tuple[str, str], tuple[Any, str | None]] = {}  # (nation, line) -> parsed, canonical
         self._load_phase()
 
     def _load_phase(self) -> None:
@@ -97,6 +111,11 @@ class Room:
 
     def acting(self) -> list[str]:
         """Nations with something to do this phase (in id order)."""
+        if self._acting is None:
+            self._acting = self._find_acting()
+        return self._acting
+
+    def _find_acting(self) -> list[str]:
         st = self.state
         if st.winner is not None:
             return []
@@ -141,14 +160,42 @@ class Room:
             raise ProtocolError("quarantined", f"game {self.id} is quarantined", "game")
         if phase != self.phase:
             raise ProtocolError("stale_phase", f"game {self.id} is at {self.phase}, not {phase}", "phase")
+        if self.closing:
+            raise ProtocolError("stale_phase", f"game {self.id} is processing {self.phase}", "phase")
 
     # ---- transactions ----------------------------------------------------------------------
-    def _write(self, fn: Callable[[sqlite3.Connection, Batch], Any]) -> Batch:
-        batch = Batch(self.id, self.seq)
-        with self.repo.write() as db:
+    def _job(self, fn: Callable[[sqlite3.Connection, Batch], Any]) -> Callable[[sqlite3.Connection], Batch]:
+        writer = self.repo.writer
+
+        def job(db: sqlite3.Connection) -> Batch:  # runs on the writer thread
+            batch = Batch(self.id, writer.seq(db, self.id))
             fn(db, batch)
-        self.seq = batch.seq
+            writer.seqs[self.id] = batch.seq
+            return batch
+        return job
+
+    def _write(self, fn: Callable[[sqlite3.Connection, Batch], Any]) -> Batch:
+        """Write and wait (blocking) for the commit: for rare changes (seats, start, quarantine)."""
+        batch = self.repo.run(self._job(fn))
+        self.seq = max(self.seq, batch.seq)
+        self._due = None
         return batch
+
+    async def _awrite(self, fn: Callable[[sqlite3.Connection, Batch], Any]) -> Batch:
+        """Write without blocking the event loop; returns once committed."""
+        fut = self.repo.submit(self._job(fn))
+        self.inflight.add(fut)
+        try:
+            batch = await asyncio.shield(fut)
+        finally:
+            if fut.done():
+                self.inflight.discard(fut)
+            else:  # the caller was cancelled: processing must still wait for the write
+                fut.add_done_callback(self.inflight.discard)
+        self.seq = max(self.seq, batch.seq)
+        self._due = None
+        return batch
+
 
     def broadcast(self, frames: Iterable[bytes]) -> None:
         for frame in frames:
@@ -210,21 +257,21 @@ class Room:
             mine = [u for u in st.units if u.nation == nation]
         units = {u.province: (u.kind, u.loc) for u in mine}
         by_prov = {u.province: u for u in mine}
-        lines = parse_orders(text, rs, units=units)
+        lines = self._parse_lines(nation, text, units)
         if len(lines) > MAX_ORDER_LINES:
             raise ProtocolError("bad_message", f"more than {MAX_ORDER_LINES} order lines", "text")
         accepted: list[str] = []
         rejected: list[dict[str, Any]] = []
         given: dict[str, int] = {}
-        for number, line, got in lines:
+        for number, line, got, canon in lines:
             reason = self._refusal(st, nation, got, by_prov, given)
             if reason is not None:
                 rejected.append({"line": number, "text": line, "reason": reason})
                 continue
-            assert not isinstance(got, OrderSyntaxError)
+            assert not isinstance(got, OrderSyntaxError) and canon is not None
             if hasattr(got, "loc") and not isinstance(got, Build):
                 given[got.loc.split("/")[0]] = number
-            accepted.append(format_order(got))
+            accepted.append(canon)
         out: dict[str, Any] = {"orders": accepted, "rejected": rejected}
         if st.phase == "adjustment":
             due = adjustments_due(rs, st).get(nation, 0)
@@ -233,6 +280,25 @@ class Room:
                 if abs(due) > len(accepted) else []
         else:
             out["missing"] = [f"{u.kind} {u.loc}" for u in mine if u.province not in given]
+        return out
+
+    def _parse_lines(self, nation: str, text: str, units: dict[str, tuple[str, str]]
+                     ) -> list[tuple[int, str, Any, str | None]]:
+        """``parse_orders`` (same lines, same results) with each line's parse remembered for
+        this phase: a player replacing a set mostly resends lines already read."""
+        cache, rs = self._parsed, self.ruleset
+        if len(cache) > 4096:
+            cache.clear()
+        out: list[tuple[int, str, Any, str | None]] = []
+        for number, raw in enumerate(text.splitlines(), start=1):
+            line = raw.strip()
+            if not line or line.startswith("#") or line.startswith("//"):
+                continue
+            hit = cache.get((nation, line))
+            if hit is None:
+                got = parse_orders(line, rs, units=units)[0][2]
+                hit = cache[(nation, line)] = (got, None if isinstance(got, OrderSyntaxError) else format_order(got))
+            out.append((number, line, hit[0], hit[1]))
         return out
 
     def _refusal(self, st: GameState, nation: str, got: Order | OrderSyntaxError,
@@ -256,41 +322,46 @@ class Room:
             return f"{unit.kind} {unit.loc} already has an order (line {given[prov]})"
         return None
 
-    def submit(self, nation: str, text: str, by: str, now: float) -> tuple[dict[str, Any], Batch]:
+    async def submit(self, nation: str, text: str, by: str, now: float) -> tuple[dict[str, Any], Batch]:
         """Replace ``nation``'s orders; committed before this returns."""
         if nation not in self.acting():
             raise ProtocolError("nothing_to_do", f"{nation} has no orders to give in {self.phase}", "game")
         checked = self.check_orders(nation, text)
         stored = "\n".join(checked["orders"])
-        was_in = nation in self.orders_in
+        game, phase, disorder = self.id, self.phase, self.seats[nation].disorder
 
         def write(db: sqlite3.Connection, b: Batch) -> None:
+            was_in = db.execute("SELECT 1 FROM orders WHERE game = ? AND phase = ? AND nation = ?",
+                                (game, phase, nation)).fetchone() is not None
             db.execute("INSERT OR REPLACE INTO orders (game, phase, nation, text, entered_by, submitted) "
-                       "VALUES (?, ?, ?, ?, ?, ?)", (self.id, self.phase, nation, stored, by, int(now)))
-            if self.seats[nation].disorder:
-                db.execute("UPDATE seats SET civil_disorder = 0 WHERE game = ? AND nation = ?", (self.id, nation))
+                       "VALUES (?, ?, ?, ?, ?, ?)", (game, phase, nation, stored, by, int(now)))
+            if disorder and db.execute("UPDATE seats SET civil_disorder = 0 WHERE game = ? AND nation = ? "
+                                       "AND civil_disorder = 1", (game, nation)).rowcount:
                 b.push(db, "civil_disorder", nation=nation, value=False)
             if not was_in:
-                b.push(db, "status", phase=self.phase, nation=nation, orders=True, ready=nation in self.ready)
+                b.push(db, "status", phase=phase, nation=nation, orders=True, ready=nation in self.ready)
 
-        batch = self._write(write)
+        batch = await self._awrite(write)
         self.orders_in.add(nation)
         self.seats[nation].disorder = False
         return checked, batch
 
-    def set_ready(self, nation: str, flag: bool, now: float) -> Batch:
+    async def set_ready(self, nation: str, flag: bool, now: float) -> Batch:
         if flag == (nation in self.ready):
             return Batch(self.id, self.seq)
+        game, phase, has_orders = self.id, self.phase, nation in self.orders_in
 
         def write(db: sqlite3.Connection, b: Batch) -> None:
             if flag:
-                db.execute("INSERT INTO ready (game, phase, nation, at) VALUES (?, ?, ?, ?)",
-                           (self.id, self.phase, nation, int(now)))
+                changed = db.execute("INSERT OR IGNORE INTO ready (game, phase, nation, at) VALUES (?, ?, ?, ?)",
+                                     (game, phase, nation, int(now))).rowcount
             else:
-                db.execute("DELETE FROM ready WHERE game = ? AND phase = ? AND nation = ?", (self.id, self.phase, nation))
-            b.push(db, "status", phase=self.phase, nation=nation, orders=nation in self.orders_in, ready=flag)
+                changed = db.execute("DELETE FROM ready WHERE game = ? AND phase = ? AND nation = ?",
+                                     (game, phase, nation)).rowcount
+            if changed:
+                b.push(db, "status", phase=phase, nation=nation, orders=has_orders, ready=flag)
 
-        batch = self._write(write)
+        batch = await self._awrite(write)
         if flag:
             self.ready[nation] = int(now)
         else:
@@ -303,7 +374,12 @@ class Room:
 
     # ---- processing ------------------------------------------------------------------------
     def due_at(self) -> float | None:
-        """When this phase should be processed (None: never by itself)."""
+        """When this phase should be processed (None: never by itself); cached until a change."""
+        if self._due is None:
+            self._due = (self._due_at(),)
+        return self._due[0]
+
+    def _due_at(self) -> float | None:
         if self.status != "active" or self.deadline is None:
             return None
         needed = self.needed()
@@ -314,8 +390,14 @@ class Room:
             due = min(due, max(self.ready[n] for n in needed) + self.settings.get("early_delay", 0))
         return due
 
-    def process(self, now: float) -> Batch:
-        """Adjudicate the current phase (see the module docstring). Quarantines on failure."""
+    async def process(self, now: float) -> Batch:
+        """Adjudicate the current phase (see the module docstring). Quarantines on failure.
+
+        The caller sets ``closing`` first (no new orders for this phase) and clears it after.
+        """
+        assert self.closing
+        while self.inflight:  # orders and flags already accepted for this phase are read below
+            await asyncio.wait(list(self.inflight))
         phase, rs, state = self.phase, self.ruleset, self.state
         rows = self.repo.orders(self.id, phase)
         try:
@@ -349,7 +431,7 @@ class Room:
                             disorder.append(nation)
                     if (missed, cd) != (seat.missed, seat.disorder):
                         seat_changes[nation] = (missed, cd)
-            idx = len(self.repo.phases(self.id))
+            idx = self.repo.phase_count(self.id)
             payload = {
                 "phase": phase, "results": results,
                 "events": [[e.code, e.nation, e.at, e.detail] for e in turn.events],
@@ -378,7 +460,7 @@ class Room:
                 if finished:
                     b.push(db, "ended", winner=nxt.winner, phase=nxt_phase)
 
-            batch = self._write(write)
+            batch = await self._awrite(write)
         except Exception as e:  # the engine or the data failed: quarantine this game only
             log.exception("game %s: adjudication of %s failed; quarantined", self.id, phase)
             return self.quarantine(f"{type(e).__name__}: {e}")
@@ -387,6 +469,7 @@ class Room:
         for nation, (missed, cd) in seat_changes.items():
             self.seats[nation].missed, self.seats[nation].disorder = missed, cd
         self.orders_in, self.ready = set(), {}
+        self._due, self._acting, self._parsed = None, None, {}
         return batch
 
     def quarantine(self, error: str) -> Batch:

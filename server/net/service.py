@@ -38,6 +38,7 @@ class Service:
         self.repo, self.clock, self.wake = repo, clock, wake
         self.rooms: dict[str, Room] = {}
         self.rulesets: dict[str, Any] = {}
+        self.tasks: set[asyncio.Task[None]] = set()  # phases being processed
 
     # ---- rooms -----------------------------------------------------------------------------
     def ruleset(self, rid: str) -> Any:
@@ -59,19 +60,45 @@ class Service:
         return int(self.clock.now())
 
     def tick(self) -> None:
-        """Start games that are due to start; process phases that are due (called by the app)."""
+        """Start games that are due to start; process phases that are due (called by the app).
+
+        Processing runs as a task per game (it waits for the game's writes under way and for
+        its own commit without blocking the loop); a game is never processed twice at once.
+        """
         now = self.clock.now()
         for room in list(self.rooms.values()):
             try:
                 if room.startable(now):
                     room.broadcast(room.start(now).frames)
                 due = room.due_at()
-                if due is not None and now >= due:
-                    batch = room.process(now)
-                    crash_point("after_adjudication_before_broadcast")
-                    room.broadcast(batch.frames)
+                if due is not None and now >= due and not room.closing:
+                    room.closing = True
+                    task = asyncio.get_running_loop().create_task(self._process(room, now))
+                    self.tasks.add(task)
+                    task.add_done_callback(self.tasks.discard)
             except Exception:  # a storage failure for one game must not stop the others
                 log.exception("game %s: tick failed", room.id)
+
+    async def _process(self, room: Room, now: float) -> None:
+        try:
+            batch = await room.process(now)
+            crash_point("after_adjudication_before_broadcast")
+            room.broadcast(batch.frames)
+        except Exception:
+            log.exception("game %s: processing failed", room.id)
+        finally:
+            room.closing = False
+            self.wake()
+
+    def next_due(self) -> float | None:
+        """The earliest time a phase is due (None: none is), for the app's timer."""
+        due = [d for r in self.rooms.values() if (d := r.due_at()) is not None and not r.closing]
+        return min(due) if due else None
+
+    async def drain(self) -> None:
+        """Wait for the phases being processed (shutdown)."""
+        while self.tasks:
+            await asyncio.wait(list(self.tasks))
 
     # ---- accounts, games, invites (also used by the command line) ---------------------------
     def add_user(self, name: str, role: str, hashed: tuple[str, bytes] | None = None) -> tuple[int, str]:
@@ -264,29 +291,29 @@ class Service:
             conn.send_frame(frame)
         return {"game": room.id, "last": room.seq, "count": len(missed)}, None
 
-    def on_orders(self, conn: Any, req: Request) -> Reply:
+    async def on_orders(self, conn: Any, req: Request) -> Reply:
         room = self.room(req.get("game"))
         nation = self._seat(conn, room)
         room.check_phase(req.get("phase"))
-        checked, batch = room.submit(nation, req.get("text"), conn.name, self.clock.now())
+        checked, batch = await room.submit(nation, req.get("text"), conn.name, self.clock.now())
         crash_point("after_commit_before_ack")
         self.wake()
         return {"game": room.id, "phase": room.phase, "nation": nation, **checked}, batch
 
-    def _ready(self, conn: Any, req: Request, flag: bool) -> Reply:
+    async def _ready(self, conn: Any, req: Request, flag: bool) -> Reply:
         room = self.room(req.get("game"))
         nation = self._seat(conn, room)
         room.check_phase(req.get("phase"))
-        batch = room.set_ready(nation, flag, self.clock.now())
+        batch = await room.set_ready(nation, flag, self.clock.now())
         crash_point("after_commit_before_ack")
         self.wake()
         return {"game": room.id, "phase": room.phase, "ready": flag}, batch
 
-    def on_ready(self, conn: Any, req: Request) -> Reply:
-        return self._ready(conn, req, True)
+    async def on_ready(self, conn: Any, req: Request) -> Reply:
+        return await self._ready(conn, req, True)
 
-    def on_unready(self, conn: Any, req: Request) -> Reply:
-        return self._ready(conn, req, False)
+    async def on_unready(self, conn: Any, req: Request) -> Reply:
+        return await self._ready(conn, req, False)
 
     def on_legal(self, conn: Any, req: Request) -> Reply:
         room = self.room(req.get("game"))
