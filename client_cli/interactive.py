@@ -1,0 +1,216 @@
+"""The interactive shell of ``kessen-client`` (I/O: one connection and a prompt_toolkit prompt).
+
+:class:`Shell` runs one typed line (:meth:`Shell.execute`) against the connection and returns
+the text to show; it keeps the current game, the draft of orders and what completion needs.
+Orders typed at the prompt are read with the server's own parser
+(:func:`client_cli.commands.check_order_line`) and kept in a numbered draft; ``submit`` sends
+the whole draft, so the server's rejected line numbers are the draft's. Pushes that arrive
+meanwhile are announced above the prompt (:func:`client_cli.view.render_push`).
+:func:`run_shell` adds the prompt: history in the config directory, completion of commands,
+game ids, legal orders and place names (:func:`client_cli.commands.complete`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any, Iterable
+
+from . import commands, view
+from .connection import Connection, Refused
+
+HELP = "\n".join(f"  {k:<8} {v}" for k, v in commands.SHELL_COMMANDS.items()) + \
+    "\n  anything else is an order line (A par - bur) added to the draft"
+
+
+class Shell:
+    """The state of one interactive session over an open connection."""
+
+    def __init__(self, conn: Connection, local: Any = None) -> None:
+        self.conn, self.local = conn, local
+        games = conn.welcome.get("games") or []
+        self.game: str | None = games[0]["game"] if games else None
+        self.view: dict[str, Any] | None = None
+        self.ruleset: Any = None
+        self.draft: list[str] = []
+        self.legal: list[str] = []
+        self.places: list[str] = []
+        self.game_ids: list[str] = [g["game"] for g in games]
+        self.shown: dict[str, int] = {g["game"]: g.get("seq", 0) for g in games}
+
+    @property
+    def prompt(self) -> str:
+        if self.view is None:
+            return "kessen> "
+        return f"{self.view['game']} {self.view.get('phase') or '-'}> "
+
+    async def refresh(self) -> None:
+        """Fetch the current game's view; load its ruleset and legal orders for completion."""
+        if self.game is None:
+            self.view = None
+            return
+        self.view = await self.conn.request("game", game=self.game)
+        if self.ruleset is None or self.ruleset.id != self.view.get("ruleset"):
+            try:
+                from server.ruleset_files import load
+                self.ruleset = load(str(self.view.get("ruleset")))
+            except Exception:  # noqa: BLE001 - a ruleset this install lacks: the server still checks
+                self.ruleset = None
+            if self.ruleset is not None:
+                self.places = sorted({p.id for p in self.ruleset.provinces.values()}
+                                     | {p.name.lower() for p in self.ruleset.provinces.values()})
+        self.legal = []
+        if self.view.get("nation") and self.view.get("status") == "active":
+            try:
+                got = await self.conn.request("legal", game=self.game, phase=self.view["phase"])
+                self.legal = sorted(o for opts in got["options"].values() for o in opts)
+            except Refused:
+                pass
+
+    def new_pushes(self) -> list[str]:
+        """Announcements for the pushes not shown yet."""
+        lines = []
+        for game, pushes in self.conn.pushes.items():
+            for p in pushes:
+                if p.get("seq", 0) > self.shown.get(game, 0):
+                    lines.append(view.render_push(p))
+                    self.shown[game] = p["seq"]
+        return lines
+
+    async def execute(self, line: str) -> str | None:
+        """Run one line; returns the text to show, or None to leave.
+
+        Raises:
+            ConnectError: the connection is lost.
+        """
+        words = line.split()
+        if not words:
+            return ""
+        cmd, rest = words[0].lower(), words[1:]
+        try:
+            return await self._run(cmd, rest, line.strip())
+        except Refused as e:
+            return f"refused: {e.code}: {e.message}"
+
+    async def _run(self, cmd: str, rest: list[str], line: str) -> str | None:
+        if cmd in ("quit", "exit"):
+            return None
+        if cmd == "help":
+            return HELP
+        if cmd == "games":
+            games = (await self.conn.request("games"))["games"]
+            self.game_ids = [g["game"] for g in games]
+            return view.render_games(games)
+        if cmd == "use":
+            if len(rest) != 1:
+                return "use GAME"
+            if rest[0] not in self.shown:
+                await self.conn.request("watch", game=rest[0])
+                self.shown[rest[0]] = self.conn.last_seq.get(rest[0], 0)
+            self.game, self.draft = rest[0], []
+            await self.refresh()
+            return f"using {self.game}"
+        if cmd not in commands.SHELL_COMMANDS:
+            return self._add_order(line)
+        if self.game is None:
+            return "no game: 'games' lists them, 'use GAME' picks one"
+        return await self._game_command(cmd, rest)
+
+    async def _game_command(self, cmd: str, rest: list[str]) -> str:
+        assert self.game is not None
+        if cmd == "board":
+            await self.refresh()
+            assert self.view is not None
+            return view.render_board(self.view, self.local)
+        if cmd == "legal":
+            await self.refresh()
+            return "\n".join(self.legal) or "nothing to order"
+        if cmd == "draft":
+            return "\n".join(f"{i:>3}  {o}" for i, o in enumerate(self.draft, 1)) or "the draft is empty"
+        if cmd == "del":
+            if len(rest) != 1 or not rest[0].isdigit() or not 1 <= int(rest[0]) <= len(self.draft):
+                return f"del N, N from 1 to {len(self.draft)}"
+            return f"removed {self.draft.pop(int(rest[0]) - 1)}"
+        if cmd == "clear":
+            self.draft = []
+            return "the draft is empty"
+        if cmd == "results":
+            await self.conn.request("resync", game=self.game, after=0)
+            push = commands.pick_results(self.conn.pushes.get(self.game, []), rest[0] if rest else None)
+            return view.render_results(push, self.local) if push else "no results yet"
+        await self.refresh()
+        assert self.view is not None
+        phase = self.view["phase"]
+        if cmd == "submit":
+            reply = await self.conn.request("orders", game=self.game, phase=phase, text="\n".join(self.draft))
+            return view.render_orders_reply(reply)
+        reply = await self.conn.request(cmd, game=self.game, phase=phase)  # ready / unready
+        return f"{phase}: {'ready' if reply['ready'] else 'not ready'}"
+
+    def _add_order(self, line: str) -> str:
+        if self.ruleset is None:
+            self.draft.append(line)
+            return f"added {len(self.draft)}: {line}"
+        units = commands.board_units((self.view or {}).get("state") or {})
+        order, text = commands.check_order_line(line, self.ruleset, units)
+        if order is None:
+            return f"not added: {text} ('help' lists the commands)"
+        self.draft.append(text)
+        return f"added {len(self.draft)}: {text}"
+
+
+def _completer(shell: Shell) -> Any:
+    from prompt_toolkit.completion import Completer, Completion
+
+    class ShellCompleter(Completer):  # type: ignore[misc]
+        def get_completions(self, document: Any, complete_event: Any) -> Iterable[Any]:
+            for text, back in commands.complete(document.text_before_cursor, games=shell.game_ids,
+                                                legal=shell.legal, places=shell.places):
+                yield Completion(text, start_position=-back)
+
+    return ShellCompleter()
+
+
+async def run_shell(conn: Connection, history: Path, local: Any = None, *, input: Any = None,
+                    output: Any = None) -> int:
+    """The prompt loop until ``quit`` or end of input; returns the exit code."""
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.history import FileHistory
+    from prompt_toolkit.patch_stdout import patch_stdout
+
+    history.parent.mkdir(parents=True, exist_ok=True)
+    shell = Shell(conn, local)
+    await shell.refresh()
+    shell.new_pushes()  # what happened before this session is in 'results' and 'board'
+    session: Any = PromptSession(history=FileHistory(str(history)), completer=_completer(shell),
+                                 input=input, output=output)
+
+    async def announce() -> None:
+        while True:
+            await conn.changed.wait()
+            conn.changed.clear()
+            for line in shell.new_pushes():
+                print(line, flush=True)
+
+    print(view.render_welcome(conn.welcome) + "\n'help' lists the commands; Tab completes", flush=True)
+    with patch_stdout():
+        task = asyncio.create_task(announce())
+        try:
+            while True:
+                try:
+                    line = await session.prompt_async(shell.prompt)
+                except KeyboardInterrupt:
+                    continue
+                except EOFError:
+                    break
+                out = await shell.execute(line)
+                if out is None:
+                    break
+                if out:
+                    print(out, flush=True)
+        finally:
+            task.cancel()
+    return 0
+
+
+__all__ = ["HELP", "Shell", "run_shell"]
