@@ -56,7 +56,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = Config(db=args.db, host=args.host, port=args.port, demo=args.demo, clock_file=args.clock_file,
-                    **({"tick": args.tick} if args.tick else {}))
+                    games_dir=args.games_dir, **({"tick": args.tick} if args.tick else {}),
+                    **({"render": False} if args.no_render else {}))
     server = Server(config)
 
     def ready(srv: Server) -> None:
@@ -117,6 +118,11 @@ def add_parser(sub: Any) -> None:
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     s.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
     s.add_argument("--demo", action="store_true", help="create a classic demo game; print invite codes and a host token")
+    s.add_argument("--games-dir", default=None,
+                   help="where each phase's posts and maps are written and served over HTTP "
+                   "(default: 'games' next to the database)")
+    s.add_argument("--no-render", action="store_true",
+                   help="publish no posts or maps (also KESSEN_NO_RENDER=1)")
     s.add_argument("--clock-file", default=None, help=argparse.SUPPRESS)  # tests: read "now" from this file
     s.add_argument("--tick", type=float, default=None, help=argparse.SUPPRESS)  # benchmarks: scheduler poll interval
     s.add_argument("-v", "--verbose", action="store_true", help="log requests and processing")

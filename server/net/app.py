@@ -3,7 +3,9 @@
 ``startup`` opens the database (recovering nothing by hand: SQLite rolls back any
 half-written transaction), rebuilds every room, and listens. The main loop runs the
 scheduler tick (start due games, process due phases: a deadline that passed while the server
-was down is processed once at the first tick, because processing moves the game on).
+was down is processed once at the first tick, because processing moves the game on). Each
+adjudicated phase is published by a worker process (:mod:`server.net.publish`) and served
+over plain HTTP on the same port (:mod:`server.net.http`).
 Signal handlers only set ``should_exit``; shutdown stops accepting, closes connections,
 waits for phases being processed, and closes the database (the writer thread commits what it
 was given first; a write is a transaction, so none is ever half done).
@@ -29,6 +31,8 @@ from . import faults
 from .clock import FileClock, SystemClock
 from .config import Config
 from .handler import handle
+from .http import make_process_request
+from .publish import Publisher, default_games_dir
 from .service import Service
 from .stats import LoopLag, enabled as stats_enabled
 
@@ -47,6 +51,8 @@ class Server:
         self._ws: Any = None
         self._main: asyncio.Task[None] | None = None
         self._lag: LoopLag | None = None
+        self.games_dir = config.games_dir or default_games_dir(config.db)
+        self.publisher: Publisher | None = None
 
     # ---- lifecycle -------------------------------------------------------------------------
     async def startup(self) -> None:
@@ -55,10 +61,14 @@ class Server:
         self.repo = Repository(self.config.db)
         self.service = Service(self.repo, self.clock, self._wake.set)
         self.service.load_rooms()
+        if self.config.render:
+            self.publisher = Publisher(self.config.db, self.games_dir)
+            self.service.on_adjudicated = self.publisher.phase_done
         self._ws = await serve(
             functools.partial(handle, service=self.service, config=self.config),
             self.config.host, self.config.port, max_size=self.config.limits.max_frame,
             ping_interval=20, ping_timeout=20, close_timeout=2,
+            process_request=make_process_request(self.games_dir),
         )
         self.port = self._ws.sockets[0].getsockname()[1]
         if stats_enabled():
@@ -95,6 +105,9 @@ class Server:
                 await asyncio.wait_for(self.service.drain(), self.config.shutdown_timeout)
             except TimeoutError:
                 log.warning("a phase was still being processed at shutdown")
+        if self.publisher is not None:  # the job under way finishes (seconds); queued ones are dropped
+            await asyncio.to_thread(self.publisher.close)
+            self.publisher = None
         if self.repo is not None:
             self.repo.close()
             self.repo = None

@@ -17,6 +17,11 @@ class Config:
     (see :class:`server.net.clock.FileClock`). ``crash_at`` (test-only, from the environment
     variable ``KESSEN_CRASH_AT``) names a point where the process kills itself, see
     :mod:`server.net.faults`.
+
+    ``games_dir`` is where each adjudicated phase's posts and maps are published and served
+    from (default: ``games`` next to the database, see :mod:`server.net.publish`); ``render``
+    false (``--no-render``, or the environment variable ``KESSEN_NO_RENDER=1``) publishes
+    nothing.
     """
 
     db: str = "kessen.db"
@@ -30,6 +35,8 @@ class Config:
     max_queue: int = 1024
     limits: Limits = DEFAULT_LIMITS
     crash_at: str = attrs.field(factory=lambda: os.environ.get("KESSEN_CRASH_AT", ""))
+    games_dir: str | None = None
+    render: bool = attrs.field(factory=lambda: os.environ.get("KESSEN_NO_RENDER", "") != "1")
 
 
 __all__ = ["Config"]

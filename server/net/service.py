@@ -39,6 +39,7 @@ class Service:
         self.rooms: dict[str, Room] = {}
         self.rulesets: dict[str, Any] = {}
         self.tasks: set[asyncio.Task[None]] = set()  # phases being processed
+        self.on_adjudicated: Callable[[str, str], None] | None = None  # (game, phase), after the commit
 
     # ---- rooms -----------------------------------------------------------------------------
     def ruleset(self, rid: str) -> Any:
@@ -80,10 +81,13 @@ class Service:
                 log.exception("game %s: tick failed", room.id)
 
     async def _process(self, room: Room, now: float) -> None:
+        phase = room.phase
         try:
             batch = await room.process(now)
             crash_point("after_adjudication_before_broadcast")
             room.broadcast(batch.frames)
+            if room.phase != phase and self.on_adjudicated is not None:  # committed, not quarantined
+                self.on_adjudicated(room.id, phase)
         except Exception:
             log.exception("game %s: processing failed", room.id)
         finally:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
+import os
 import sqlite3
 import time
 from typing import Any, Callable, TypeVar
@@ -337,4 +338,27 @@ class Repository:
                 for r in self.db.execute("SELECT * FROM phases WHERE game = ? ORDER BY idx", (game,))]
 
 
-__all__ = ["Repository", "Writer", "pack"]
+class ReadOnlyRepository(Repository):
+    """The read queries of :class:`Repository` over a read-only connection, no writer: for
+    another process reading a live database (the publishing worker, :mod:`server.net.publish`)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        from urllib.parse import quote
+
+        uri = f"file:{quote(os.path.abspath(path))}?mode=ro"
+        self.db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        self.db.execute("PRAGMA busy_timeout = 10000")
+        self.db.row_factory = sqlite3.Row
+
+    def close(self) -> None:
+        self.db.close()
+
+    def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        raise RuntimeError("a read-only repository does not write")
+
+    def submit(self, fn: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
+        raise RuntimeError("a read-only repository does not write")
+
+
+__all__ = ["Repository", "ReadOnlyRepository", "Writer", "pack"]
