@@ -154,6 +154,9 @@ class Ruleset:
     fortresses: Mapping[str, int] = attrs.field(factory=dict)  # province -> extra defence
     offmap: frozenset[str] = frozenset()
     briefing: Mapping[str, str] = attrs.field(factory=dict)
+    # hand-drawn outlines (shapes.toml): id -> polygons of (lat, lon); they take precedence
+    # over the shapes the map renderer grows from the anchors
+    drawn: Mapping[str, tuple[tuple[tuple[float, float], ...], ...]] = attrs.field(factory=dict)
     # derived
     fleet_reach: Mapping[str, frozenset[str]] = attrs.field(init=False)
     names: Mapping[str, tuple[str, ...]] = attrs.field(init=False)
@@ -276,7 +279,39 @@ def parse_ruleset(files: Mapping[str, str], folder: str = "ruleset") -> Ruleset:
             docs[name] = tomllib.loads(files[name])
         except tomllib.TOMLDecodeError as e:
             raise RulesetError(f"{folder}/{name}", "", f"not valid TOML: {e}", "fix the syntax") from None
-    return _Builder(folder, docs["scenario.toml"], docs["map.toml"], digest.hexdigest()).build()
+    rs = _Builder(folder, docs["scenario.toml"], docs["map.toml"], digest.hexdigest()).build()
+    if "shapes.toml" in files:
+        rs = attrs.evolve(rs, drawn=_drawn_shapes(files["shapes.toml"], f"{folder}/shapes.toml", rs))
+    return rs
+
+
+def _drawn_shapes(text: str, file: str, rs: Ruleset) -> dict[str, tuple[tuple[tuple[float, float], ...], ...]]:
+    """Validate ``shapes.toml``: ``[shapes.ID] outlines = [[[lat, lon], ...], ...]``."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise RulesetError(file, "", f"not valid TOML: {e}", "fix the syntax") from None
+    table = doc.get("shapes")
+    if not isinstance(table, dict) or set(doc) - {"shapes"}:
+        raise RulesetError(file, "", "the file holds one [shapes] table", "write [shapes.ID] outlines = [...]")
+    out = {}
+    for sid, t in sorted(table.items()):
+        entry = f"shapes.{sid}"
+        if sid not in rs.provinces and sid not in rs.impassable:
+            raise RulesetError(file, entry, f"{sid!r} is not a province or impassable area", "use an id from map.toml")
+        outlines = t.get("outlines") if isinstance(t, dict) else None
+        if not isinstance(outlines, list) or not outlines:
+            raise RulesetError(file, entry, "outlines is missing", "write outlines = [[[lat, lon], [lat, lon], [lat, lon]]]")
+        polys = []
+        for poly in outlines:
+            ok = isinstance(poly, list) and len(poly) >= 3 and all(
+                isinstance(pt, list) and len(pt) == 2 and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in pt)
+                and -90 <= pt[0] <= 90 and -180 <= pt[1] <= 180 for pt in poly)
+            if not ok:
+                raise RulesetError(file, entry, "an outline is not a list of three or more [lat, lon] points", "fix the outline")
+            polys.append(tuple((float(a), float(b)) for a, b in poly))
+        out[sid] = tuple(polys)
+    return out
 
 
 class _Builder:

@@ -371,8 +371,30 @@ def map_shapes(ruleset: Ruleset, is_land: IsLand, cells: int = 0) -> MapShapes:
     terrain[NEUTRAL] = "land"
 
     points = _points(ruleset, g, lab, keys, anchors)
-    return MapShapes(ruleset.digest, g.cols * CELL_PX, g.rows * CELL_PX, g.lat_top, g.lon_left,
-                     g.deg, g.kx, paths, points, terrain)
+    shapes = MapShapes(ruleset.digest, g.cols * CELL_PX, g.rows * CELL_PX, g.lat_top, g.lon_left,
+                       g.deg, g.kx, paths, points, terrain)
+    return with_drawn(shapes, ruleset)
+
+
+def with_drawn(shapes: MapShapes, ruleset: Ruleset) -> MapShapes:
+    """Hand-drawn outlines from the ruleset (``shapes.toml``) replace the grown areas; they
+    are drawn last so they lie on top of their neighbours."""
+    drawn = getattr(ruleset, "drawn", None)
+    if not drawn:
+        return shapes
+    paths = {k: v for k, v in shapes.paths.items() if k not in drawn}
+    terrain = dict(shapes.terrain)
+    for sid, polys in sorted(drawn.items()):
+        parts = []
+        for poly in polys:
+            pts = [shapes.project(lat, lon) for lat, lon in poly]
+            parts.append("M" + " L".join(f"{_num(x)} {_num(y)}" for x, y in pts) + " Z")
+        paths[sid] = " ".join(parts)
+        if sid in ruleset.provinces:
+            terrain[sid] = "sea" if ruleset.provinces[sid].is_sea else "land"
+        else:
+            terrain.setdefault(sid, "land")
+    return attrs.evolve(shapes, paths=paths, terrain=terrain)
 
 
 def _impassable(ruleset: Ruleset, g: _Grid, lab: np.ndarray, anchors: list[tuple[float, float]],
