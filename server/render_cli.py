@@ -48,9 +48,11 @@ def _stamp(t: datetime) -> str:
     return t.strftime("%Y-%m-%d %H:%M")
 
 
-def timing_for(settings: dict[str, Any], processed: int | None, tz_name: str | None) -> Any:
-    """Display times for a post: processing time, and the deadline when the settings say
-    how long a phase lasts (``deadline_hours``) and the processing time is known.
+def timing_for(settings: dict[str, Any], processed: int | None, tz_name: str | None,
+               deadline: int | None = None) -> Any:
+    """Display times for a post: processing time, and the next deadline: ``deadline`` (UTC
+    seconds, as the server knows it) or, for a save, the settings' ``deadline_hours`` after
+    the processing time.
 
     ``tz_name`` (or the settings' ``timezone``) adds the deadline in the host's time zone.
     """
@@ -60,9 +62,12 @@ def timing_for(settings: dict[str, Any], processed: int | None, tz_name: str | N
         return Timing()
     at = datetime.fromtimestamp(processed, timezone.utc)
     hours = settings.get("deadline_hours")
-    if not isinstance(hours, int) or isinstance(hours, bool) or hours <= 0:
+    if deadline is not None:
+        due = datetime.fromtimestamp(deadline, timezone.utc)
+    elif not isinstance(hours, int) or isinstance(hours, bool) or hours <= 0:
         return Timing(processed=f"{_stamp(at)} UTC")
-    due = at + timedelta(hours=hours)
+    else:
+        due = at + timedelta(hours=hours)
     local = None
     zone = tz_name or settings.get("timezone")
     if isinstance(zone, str) and zone:

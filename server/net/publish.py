@@ -63,6 +63,8 @@ def publish_phase(db: str, games_dir: str, game: str, phase: str, maps: bool = T
     try:
         data = to_bytes(build_save(repo, game))
         processed = {p["phase"]: p["processed"] for p in repo.phases(game)}  # latest occurrence wins
+        row = repo.game(game)
+        current = (row["phase"], row["deadline"]) if row is not None else (None, None)
     finally:
         repo.close()
     parsed = parse(data, strict=True)
@@ -82,8 +84,13 @@ def publish_phase(db: str, games_dir: str, game: str, phase: str, maps: bool = T
     folder = Path(games_dir) / game
     stem = f"{game}_{phase}"
     written: list[str] = []
+    settings = dict(save.header.settings)
+    # the next deadline, when the game is still at the phase this post announces
+    deadline = current[1] if current[0] is not None and current[0] == after.phase else None
+    zones = [s.get("tz") for s in (settings.get("deadlines") or {}).values() if isinstance(s, dict)]
+    zone = settings.get("timezone") or next((z for z in zones if z and z != "UTC"), None)
     results = phase_results(ruleset, save, played,
-                            timing_for(dict(save.header.settings), processed.get(phase), None))
+                            timing_for(settings, processed.get(phase), zone, deadline))
     for fmt, suffix in POST_FORMATS:
         msgs = render_post(results, fmt)
         text = DISCORD_SEPARATOR.join(msgs) if fmt == "discord" else msgs[0]

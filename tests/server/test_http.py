@@ -130,6 +130,7 @@ def test_phase_is_published_and_served(tmp_path: Path) -> None:
 
             status, ctype, post = await fetch(port, f"/games/{game}/{game}_S1901M.bbcode.txt")
             assert status == 200 and ctype.startswith("text/plain") and b"A par - bur" in post
+            assert b"Deadline: 2027-01-15 09:00 UTC" in post  # the next deadline, as the server has it
             status, _, discord = await fetch(port, f"/games/{game}/{game}_S1901M.discord.txt")
             assert status == 200 and discord
             status, ctype, idx = await fetch(port, f"/games/{game}/index.json")
