@@ -205,8 +205,18 @@ async def cmd_host_invite(ctx: Context) -> int:
 async def cmd_shell(ctx: Context) -> int:
     from .interactive import run_shell
 
-    async with await ctx.connect() as conn:
+    from .reconnect import Reconnecting
+
+    token, timeout = ctx.need_token(), ctx.args.timeout
+    state, key = ctx.config_path.parent / "state.json", config.state_key(ctx.server, token)
+    conn = Reconnecting(lambda: Connection.open(ctx.server, token=token, timeout=timeout), timeout=timeout,
+                        notify=lambda line: print(f"! {line}", flush=True))
+    await conn.start(config.load_seqs(state, key))
+    try:
         return await run_shell(conn, ctx.config_path.parent / "history", _local_tz())
+    finally:
+        config.save_seqs(state, key, conn.last_seq)  # the next run resyncs from here
+        await conn.close()
 
 
 # ---- the command line ------------------------------------------------------------------------

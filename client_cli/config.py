@@ -8,10 +8,14 @@ What: the server URL and the user's token::
 
 Read with :mod:`tomllib`; written by the tiny writer :func:`dumps` (strings only), with mode
 0600 since the token is a password.
+
+Beside it, ``state.json`` keeps what the shell needs to resync on its next run: the last push
+``seq`` seen per game, per server and user (:func:`load_seqs`, :func:`save_seqs`).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from pathlib import Path
@@ -93,4 +97,43 @@ def normalise_url(server: str) -> str:
     return server if "://" in server else f"ws://{server}"
 
 
-__all__ = ["DEFAULT_SERVER", "default_path", "dumps", "load", "normalise_url", "save"]
+def state_key(server: str, token: str) -> str:
+    """Which server and user a saved state belongs to: the URL and the token's public id.
+
+    >>> state_key("ws://h:1", "u12.secret")
+    'ws://h:1 u12'
+    """
+    return f"{server} {token.split('.', 1)[0]}"
+
+
+def load_seqs(path: Path, key: str) -> dict[str, int]:
+    """The last push seq per game saved for ``key`` in the state file (JSON; empty if absent or unreadable)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {str(g): int(s) for g, s in data.get(key, {}).get("last_seq", {}).items()}
+    except (OSError, ValueError, AttributeError, TypeError):
+        return {}
+
+
+def save_seqs(path: Path, key: str, seqs: Mapping[str, int]) -> None:
+    """Record the last seq per game for ``key`` (other keys kept), atomically.
+
+    >>> import tempfile; p = Path(tempfile.mkdtemp()) / "state.json"
+    >>> save_seqs(p, "k", {"g1": 3}); save_seqs(p, "j", {"g2": 1}); load_seqs(p, "k")
+    {'g1': 3}
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            data = {}
+    except (OSError, ValueError):
+        data = {}
+    data[key] = {"last_seq": {g: int(s) for g, s in sorted(seqs.items())}}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, sort_keys=True, indent=1) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+__all__ = ["DEFAULT_SERVER", "default_path", "dumps", "load", "load_seqs", "normalise_url", "save", "save_seqs",
+           "state_key"]

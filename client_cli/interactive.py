@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from . import commands, view
-from .connection import Connection, Refused
+from .connection import ConnectError, Connection, Refused
 
 HELP = "\n".join(f"  {k:<8} {v}" for k, v in commands.SHELL_COMMANDS.items()) + \
     "\n  anything else is an order line (A par - bur) added to the draft"
@@ -26,7 +26,7 @@ HELP = "\n".join(f"  {k:<8} {v}" for k, v in commands.SHELL_COMMANDS.items()) + 
 class Shell:
     """The state of one interactive session over an open connection."""
 
-    def __init__(self, conn: Connection, local: Any = None) -> None:
+    def __init__(self, conn: Connection | Any, local: Any = None) -> None:
         self.conn, self.local = conn, local
         games = conn.welcome.get("games") or []
         self.game: str | None = games[0]["game"] if games else None
@@ -37,6 +37,7 @@ class Shell:
         self.places: list[str] = []
         self.game_ids: list[str] = [g["game"] for g in games]
         self.shown: dict[str, int] = {g["game"]: g.get("seq", 0) for g in games}
+        self.shown.update(getattr(conn, "since", None) or {})  # resynced from a previous run's seqs
 
     @property
     def prompt(self) -> str:
@@ -80,8 +81,8 @@ class Shell:
     async def execute(self, line: str) -> str | None:
         """Run one line; returns the text to show, or None to leave.
 
-        Raises:
-            ConnectError: the connection is lost.
+        A lost connection is reported as ``not done: ...`` (with a
+        :class:`~client_cli.reconnect.Reconnecting` connection the shell keeps going).
         """
         words = line.split()
         if not words:
@@ -91,6 +92,8 @@ class Shell:
             return await self._run(cmd, rest, line.strip())
         except Refused as e:
             return f"refused: {e.code}: {e.message}"
+        except ConnectError as e:  # a reconnecting connection keeps trying; the line was not confirmed
+            return f"not done: {e}"
 
     async def _run(self, cmd: str, rest: list[str], line: str) -> str | None:
         if cmd in ("quit", "exit"):
@@ -171,7 +174,7 @@ def _completer(shell: Shell) -> Any:
     return ShellCompleter()
 
 
-async def run_shell(conn: Connection, history: Path, local: Any = None, *, input: Any = None,
+async def run_shell(conn: Connection | Any, history: Path, local: Any = None, *, input: Any = None,
                     output: Any = None) -> int:
     """The prompt loop until ``quit`` or end of input; returns the exit code."""
     from prompt_toolkit import PromptSession
@@ -181,7 +184,7 @@ async def run_shell(conn: Connection, history: Path, local: Any = None, *, input
     history.parent.mkdir(parents=True, exist_ok=True)
     shell = Shell(conn, local)
     await shell.refresh()
-    shell.new_pushes()  # what happened before this session is in 'results' and 'board'
+    away = shell.new_pushes()  # older history is in 'results' and 'board'
     session: Any = PromptSession(history=FileHistory(str(history)), completer=_completer(shell),
                                  input=input, output=output)
 
@@ -193,6 +196,9 @@ async def run_shell(conn: Connection, history: Path, local: Any = None, *, input
                 print(line, flush=True)
 
     print(view.render_welcome(conn.welcome) + "\n'help' lists the commands; Tab completes", flush=True)
+    if away and getattr(conn, "since", None):  # the last run's seqs were saved: show what it missed
+        print(f"{len(away)} update{'s' if len(away) != 1 else ''} since your last session:", flush=True)
+        print("\n".join(away), flush=True)
     with patch_stdout():
         task = asyncio.create_task(announce())
         try:
