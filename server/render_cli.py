@@ -90,19 +90,38 @@ def _epoch(text: str) -> int:
     return int(t.timestamp())
 
 
+def open_save_or_game(target: str, db: str) -> Any:
+    """``(save, ruleset)`` of a .kessen file, or of a game of the server database ``db``."""
+    from .saves.files import open_save, ruleset_for
+
+    if Path(target).is_file() or target.endswith(".kessen") or not Path(db).is_file():
+        return open_save(target)
+    from .saves.format import parse, to_bytes
+    from .storage.export import build_save
+    from .storage.repository import ReadOnlyRepository
+
+    repo = ReadOnlyRepository(db)
+    try:
+        if repo.game(target) is None:
+            raise FileNotFoundError(f"no save file, and no game {target!r} in {db}")
+        save = parse(to_bytes(build_save(repo, target)), strict=True).save
+    finally:
+        repo.close()
+    return save, ruleset_for(save.header)
+
+
 # ---- post ----------------------------------------------------------------------------------
 def cmd_post(args: argparse.Namespace) -> int:
     from .render.post import render_post
     from .render.results import phase_results
-    from .saves.files import open_save
 
     try:
         processed = _epoch(args.processed) if args.processed else None
     except ValueError:
         return _die(f"--processed {args.processed!r}: give UTC seconds or an ISO time")
     try:
-        save, ruleset = open_save(args.save)
-    except KessenError as e:
+        save, ruleset = open_save_or_game(args.save, args.db)
+    except (KessenError, KeyError, OSError) as e:
         return _die(f"{args.save}: {e}", 1)
     try:
         board = _board(save, ruleset, args.phase, played=True)
@@ -171,7 +190,7 @@ def rasterise(svg: str, scale: float = 1.0) -> bytes:
 
 def cmd_map(args: argparse.Namespace) -> int:
     from .render.svg import render_map
-    from .saves.files import open_save, write_bytes_atomic
+    from .saves.files import write_bytes_atomic
 
     out = Path(args.output)
     suffix = out.suffix.lower()
@@ -180,8 +199,8 @@ def cmd_map(args: argparse.Namespace) -> int:
     if args.scale <= 0 or args.scale > 8:
         return _die("--scale must be in (0, 8]")
     try:
-        save, ruleset = open_save(args.save)
-    except KessenError as e:
+        save, ruleset = open_save_or_game(args.save, args.db)
+    except (KessenError, KeyError, OSError) as e:
         return _die(f"{args.save}: {e}", 1)
     try:
         board = _board(save, ruleset, args.phase, played=args.orders)
@@ -209,7 +228,8 @@ def cmd_map(args: argparse.Namespace) -> int:
 def add_parser(sub: Any) -> None:
     """Add the ``post`` and ``map`` sub-commands to ``kessen``'s sub-parsers."""
     p = sub.add_parser("post", help="print a phase's results post (BBCode, Markdown, Discord, text)")
-    p.add_argument("save", help="a .kessen file")
+    p.add_argument("save", metavar="SAVE_OR_GAME", help="a .kessen file, or a game id of the server database (--db)")
+    p.add_argument("--db", default="kessen.db", help="the server database for a game id (default: ./kessen.db)")
     p.add_argument("--phase", help="the phase played, e.g. S1901M (default: the last one)")
     p.add_argument("--format", choices=("bbcode", "markdown", "discord", "text"), default="text")
     p.add_argument("--processed", help="when the phase was processed (UTC seconds or ISO time); "
@@ -219,7 +239,8 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(func=cmd_post)
 
     m = sub.add_parser("map", help="draw the board as SVG or PNG")
-    m.add_argument("save", help="a .kessen file")
+    m.add_argument("save", metavar="SAVE_OR_GAME", help="a .kessen file, or a game id of the server database (--db)")
+    m.add_argument("--db", default="kessen.db", help="the server database for a game id (default: ./kessen.db)")
     m.add_argument("--phase", help="the board at the start of this phase (default: the latest board; "
                    "with --orders the last phase played)")
     m.add_argument("--orders", action="store_true", help="draw the phase's orders and results")
