@@ -37,7 +37,7 @@ from ..engine.state import GameState, phase_name
 from ..engine.turn import step
 from ..protocol.codec import encode
 from ..protocol.errors import ProtocolError
-from ..protocol.settings import next_deadline
+from ..protocol.settings import next_deadline, normalise, shift_for_absences
 from ..storage.repository import Repository, pack
 from .faults import crash_point
 
@@ -47,10 +47,12 @@ MAX_ORDER_LINES = 300
 
 
 class Seat:
-    __slots__ = ("user", "player", "missed", "disorder")
+    __slots__ = ("user", "player", "missed", "disorder", "advertised")
 
-    def __init__(self, user: int | None, player: str | None, missed: int, disorder: bool) -> None:
+    def __init__(self, user: int | None, player: str | None, missed: int, disorder: bool,
+                 advertised: bool = False) -> None:
         self.user, self.player, self.missed, self.disorder = user, player, missed, disorder
+        self.advertised = advertised
 
 
 class Batch:
@@ -61,15 +63,28 @@ class Batch:
 
     def __init__(self, game: str, seq: int) -> None:
         self.game, self.seq = game, seq
-        self.frames: list[bytes] = []
+        self.frames: list[tuple[str, bytes]] = []  # (audience, frame)
 
-    def push(self, db: sqlite3.Connection, event: str, **data: Any) -> None:
+    def push(self, db: sqlite3.Connection, event: str, audience: str = "all", **data: Any) -> None:
+        """Store and queue one push. ``audience`` is ``all`` or a comma list of ``host``,
+        ``n:<nation>`` (that nation's player) and ``u:<user id>`` (see :meth:`Room.sees`)."""
         self.seq += 1
         frame = encode({"type": "push", "game": self.game, "seq": self.seq, "event": event, **data})
-        db.execute("INSERT INTO pushes (game, seq, audience, frame) VALUES (?, ?, 'all', ?)",
-                   (self.game, self.seq, frame))
+        db.execute("INSERT INTO pushes (game, seq, audience, frame) VALUES (?, ?, ?, ?)",
+                   (self.game, self.seq, audience, frame))
         db.execute("UPDATE games SET seq = ? WHERE id = ?", (self.seq, self.game))
-        self.frames.append(frame)
+        self.frames.append((audience, frame))
+
+    def log(self, db: sqlite3.Connection, room: Room, kind: str, by: str, reason: str = "",
+            data: dict[str, Any] | None = None, now: float = 0) -> None:
+        """Record an entry of the game's event history (readable by its players) and push it."""
+        n = db.execute("SELECT COALESCE(MAX(n), 0) + 1 FROM events WHERE game = ?", (self.game,)).fetchone()[0]
+        pos = db.execute("SELECT COUNT(*) FROM phases WHERE game = ?", (self.game,)).fetchone()[0]
+        body = dict(data or {})
+        db.execute("INSERT INTO events (game, n, pos, phase, kind, by, reason, time, data) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   (self.game, n, pos, room.phase, kind, by, reason, int(now), pack(body)))
+        self.push(db, "event", n=n, phase=room.phase, kind=kind, by=by, reason=reason, time=int(now), data=body)
 
 
 class Room:
@@ -80,16 +95,20 @@ class Room:
         self.id: str = row["id"]
         self.title: str = row["title"]
         self.host: int = row["host"]
-        self.settings = repo.settings(row)
+        self.settings = {**normalise(None), **repo.settings(row)}  # keys added since the game was made
         self.status: str = row["status"]
         self.phase: str = row["phase"]
         self.state: GameState = canonical.state_from_plain(_unpack(row["state"]))
         self.deadline: int | None = row["deadline"]
         self.seq: int = row["seq"]
         self.error: str | None = row["error"]
+        self.paused_left: int | None = row["paused_left"]
+        self.extended: int = row["extended"]
+        self.result: str | None = row["result"]
         self.seats: dict[str, Seat] = {
-            r["nation"]: Seat(r["user"], r["player"], r["missed"], bool(r["civil_disorder"]))
+            r["nation"]: Seat(r["user"], r["player"], r["missed"], bool(r["civil_disorder"]), bool(r["advertised"]))
             for r in repo.seats(self.id)}
+        self.absences: list[tuple[int, int, int]] = repo.absences(self.id)  # (user, start, end)
         self.subscribers: set[Any] = set()
         self.closing = False  # the phase is being processed: no more orders or ready flags for it
         self.inflight: set[asyncio.Future[Any]] = set()
@@ -103,11 +122,36 @@ class Room:
         self.ready = self.repo.ready(self.id, self.phase)
 
     # ---- views -----------------------------------------------------------------------------
-    def nation_of(self, user: int) -> str | None:
+    def nation_of(self, user: int | None) -> str | None:
         for n, s in self.seats.items():
-            if s.user == user:
+            if s.user == user and user is not None:
                 return n
         return None
+
+    def sees(self, user: int | None, audience: str) -> bool:
+        """Whether ``user`` may receive a push for ``audience`` (see :meth:`Batch.push`)."""
+        if audience == "all":
+            return True
+        if user is None:
+            return False
+        for who in audience.split(","):
+            if who == "host":
+                if user == self.host:
+                    return True
+            elif who.startswith("n:"):
+                seat = self.seats.get(who[2:])
+                if seat is not None and seat.user == user:
+                    return True
+            elif who == f"u:{user}":
+                return True
+        return False
+
+    def next_deadline(self, kind: str, now: float) -> int:
+        """The deadline of a ``kind`` phase starting at ``now``: the settings' time, moved to the
+        end of a seated player's declared absence that covers it (within ``max_absence``)."""
+        seated = {s.user for s in self.seats.values() if s.user is not None}
+        return shift_for_absences(next_deadline(self.settings, kind, now),
+                                  [a for a in self.absences if a[0] in seated], self.settings["max_absence"])
 
     def acting(self) -> list[str]:
         """Nations with something to do this phase (in id order)."""
@@ -197,13 +241,15 @@ class Room:
         return batch
 
 
-    def broadcast(self, frames: Iterable[bytes]) -> None:
-        for frame in frames:
+    def broadcast(self, frames: Iterable[tuple[str, bytes]]) -> None:
+        """Send committed pushes to the subscribers their audience allows."""
+        for audience, frame in frames:
             for conn in list(self.subscribers):
-                conn.send_frame(frame)
+                if audience == "all" or self.sees(conn.user, audience):
+                    conn.send_frame(frame)
 
     # ---- seats -----------------------------------------------------------------------------
-    def claim(self, nation: str, user: int, player: str) -> Batch:
+    def claim(self, nation: str, user: int, player: str, now: float) -> Batch:
         if nation not in self.seats:
             raise ProtocolError("not_found", f"{nation!r} is not a nation of {self.ruleset.id}", "nation")
         if self.nation_of(user) is not None:
@@ -218,6 +264,8 @@ class Room:
                              "WHERE game = ? AND nation = ? AND user IS NULL", (user, self.id, nation))
             if cur.rowcount != 1:
                 raise ProtocolError("nation_taken", f"{nation} already has a player", "nation")
+            db.execute("INSERT INTO tenures (game, nation, user, player, start_phase, start_time) "
+                       "VALUES (?, ?, ?, ?, ?, ?)", (self.id, nation, user, player, self.phase, int(now)))
             b.push(db, "seat", nation=nation, player=player)
 
         batch = self._write(write)
@@ -234,7 +282,7 @@ class Room:
         return all(s.user is not None for s in self.seats.values())
 
     def start(self, now: float) -> Batch:
-        deadline = next_deadline(self.settings, self.state.phase, now)
+        deadline = self.next_deadline(self.state.phase, now)
 
         def write(db: sqlite3.Connection, b: Batch) -> None:
             cur = db.execute("UPDATE games SET status = 'active', deadline = ? WHERE id = ? AND status = 'forming'",
@@ -413,7 +461,7 @@ class Room:
             nxt = turn.state
             nxt_phase = phase_name(rs, nxt)
             finished = nxt.winner is not None
-            deadline = None if finished else next_deadline(self.settings, nxt.phase, now)
+            deadline = None if finished else self.next_deadline(nxt.phase, now)
             results = [canonical.result_plain(r, format_order(r.order)) for r in turn.results]
             digest = canonical.state_digest(nxt)
             seat_changes: dict[str, tuple[int, bool]] = {}
@@ -432,6 +480,8 @@ class Room:
                     if (missed, cd) != (seat.missed, seat.disorder):
                         seat_changes[nation] = (missed, cd)
             idx = self.repo.phase_count(self.id)
+            before = pack({"state": canonical.state_plain(state), "deadline": self.deadline,
+                           "seats": {n: [s.missed, s.disorder] for n, s in self.seats.items()}})
             payload = {
                 "phase": phase, "results": results,
                 "events": [[e.code, e.nation, e.at, e.detail] for e in turn.events],
@@ -443,14 +493,15 @@ class Room:
             }
 
             def write(db: sqlite3.Connection, b: Batch) -> None:
-                db.execute("INSERT INTO phases (game, idx, phase, orders, results, digest, processed) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           (self.id, idx, phase, pack(entered), pack(results), digest, int(now)))
+                db.execute("INSERT INTO phases (game, idx, phase, orders, results, digest, processed, before) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                           (self.id, idx, phase, pack(entered), pack(results), digest, int(now), before))
                 crash_point("during_adjudication")
-                cur = db.execute("UPDATE games SET phase = ?, state = ?, deadline = ?, status = ? "
-                                 "WHERE id = ? AND phase = ? AND status = 'active'",
+                cur = db.execute("UPDATE games SET phase = ?, state = ?, deadline = ?, status = ?, extended = 0, "
+                                 "result = ? WHERE id = ? AND phase = ? AND status = 'active'",
                                  (nxt_phase, canonical.encode(canonical.state_plain(nxt)), deadline,
-                                  "finished" if finished else "active", self.id, phase))
+                                  "finished" if finished else "active", "victory" if finished else None,
+                                  self.id, phase))
                 if cur.rowcount != 1:
                     raise RuntimeError(f"game {self.id} is no longer at {phase}")
                 for nation, (missed, cd) in seat_changes.items():
@@ -466,6 +517,7 @@ class Room:
             return self.quarantine(f"{type(e).__name__}: {e}")
         self.phase, self.state, self.deadline = nxt_phase, nxt, deadline
         self.status = "finished" if finished else "active"
+        self.extended, self.result = 0, "victory" if finished else None
         for nation, (missed, cd) in seat_changes.items():
             self.seats[nation].missed, self.seats[nation].disorder = missed, cd
         self.orders_in, self.ready = set(), {}

@@ -24,15 +24,23 @@ from ..ruleset_files import installed, load
 from ..storage import secrets
 from ..storage.repository import Repository
 from .faults import crash_point
+from .deadlines import DeadlineMixin
+from .host_tools import HostMixin
+from .press import PressMixin
 from .room import Batch, Room
+from .votes import VoteMixin
 
 log = logging.getLogger("kessen.service")
 
 Reply = tuple[dict[str, Any], "Batch | None"]
 
 
-class Service:
-    """The server's behaviour over one repository and the live rooms."""
+class Service(HostMixin, PressMixin, VoteMixin, DeadlineMixin):
+    """The server's behaviour over one repository and the live rooms.
+
+    The core (accounts, lobby, orders, processing) is here; press, votes and the end of a
+    game, deadlines (reminders, absences) and host tools are mixins in their own modules.
+    """
 
     def __init__(self, repo: Repository, clock: Any, wake: Callable[[], None] = lambda: None) -> None:
         self.repo, self.clock, self.wake = repo, clock, wake
@@ -79,6 +87,10 @@ class Service:
                     task.add_done_callback(self.tasks.discard)
             except Exception:  # a storage failure for one game must not stop the others
                 log.exception("game %s: tick failed", room.id)
+        try:
+            self.remind(now)
+        except Exception:
+            log.exception("reminders failed")
 
     async def _process(self, room: Room, now: float) -> None:
         phase = room.phase
@@ -88,6 +100,8 @@ class Service:
             room.broadcast(batch.frames)
             if room.phase != phase and self.on_adjudicated is not None:  # committed, not quarantined
                 self.on_adjudicated(room.id, phase)
+            if room.status == "finished":
+                self.game_ended(room)
         except Exception:
             log.exception("game %s: processing failed", room.id)
         finally:
@@ -182,7 +196,7 @@ class Service:
             extra["token"] = tok
             if row["nation"] is not None:
                 room = self.room(row["game"])
-                batch = room.claim(row["nation"], uid, name)
+                batch = room.claim(row["nation"], uid, name, self.clock.now())
                 room.broadcast(batch.frames)
                 self._maybe_start(room)
         else:
@@ -213,6 +227,7 @@ class Service:
             req = conn.session.receive(frame)
             re = req.id
             crash_point("after_decode")
+            self.authorise(conn, req)
             method: Callable[[Any, Request], Reply | Awaitable[Reply]] = getattr(self, "on_" + req.type)
             out = method(conn, req)
             reply, frames = await out if asyncio.iscoroutine(out) else out  # type: ignore[misc]
@@ -226,6 +241,24 @@ class Service:
         conn.send({"type": "ok", "re": re, **reply})
         if frames is not None:
             self.room(frames.game).broadcast(frames.frames)
+
+    def authorise(self, conn: Any, req: Request) -> None:
+        """The request's ``who`` policy (:class:`server.protocol.messages.Spec`), checked for
+        every request in this one place before it is performed. (``any`` and ``hosts`` are
+        the session's: it refuses anything but ``hello`` before authentication, and host-role
+        requests from players.)"""
+        who = req.spec.who
+        if who not in ("player", "member", "host"):
+            return
+        room = self.room(req.fields["game"])
+        if who == "host":
+            if room.host != conn.user:
+                raise ProtocolError("forbidden", f"only the host of {room.id} may send {req.type}", "game")
+        elif who == "member":
+            if room.host != conn.user and room.nation_of(conn.user) is None:
+                raise ProtocolError("forbidden", f"only the players and host of {room.id} may send {req.type}", "game")
+        elif room.nation_of(conn.user) is None:
+            raise ProtocolError("not_seated", f"you play no nation in {room.id}", "game")
 
     def _seat(self, conn: Any, room: Room) -> str:
         nation = room.nation_of(conn.user)
@@ -251,8 +284,6 @@ class Service:
 
     async def on_invite(self, conn: Any, req: Request) -> Reply:
         room = self.room(req.get("game"))
-        if room.host != conn.user:
-            raise ProtocolError("forbidden", f"only the host of {room.id} may invite", "game")
         code = self.add_invite(room, conn.user, req.get("nation"), await self._hashed())
         return {"code": code, "nation": req.get("nation")}, None
 
@@ -267,7 +298,7 @@ class Service:
                 nation = row["nation"]
         if nation is None:
             raise ProtocolError("bad_message", "name the nation to claim", "nation")
-        batch = room.claim(nation, conn.user, conn.name)
+        batch = room.claim(nation, conn.user, conn.name, self.clock.now())
         if req.get("invite") is not None:
             self.repo.use_invite(row["id"], conn.user)
         room.subscribers.add(conn)
@@ -290,10 +321,15 @@ class Service:
             raise ProtocolError("bad_message", "'after' must be >= 0", "after")
         # synchronous from here to the reply: no push can slip between the read and the subscription
         room.subscribers.add(conn)
-        missed = self.repo.pushes_after(room.id, after)
-        for _, frame in missed:
+        missed = [frame for _, audience, frame in self.repo.pushes_after(room.id, after)
+                  if audience == "all" or room.sees(conn.user, audience)]
+        for frame in missed:
             conn.send_frame(frame)
         return {"game": room.id, "last": room.seq, "count": len(missed)}, None
+
+    def on_history(self, conn: Any, req: Request) -> Reply:
+        room = self.room(req.get("game"))
+        return {"game": room.id, "events": self.repo.events(room.id)}, None
 
     async def on_orders(self, conn: Any, req: Request) -> Reply:
         room = self.room(req.get("game"))

@@ -31,35 +31,75 @@ class Spec:
     """One message type.
 
     ``fields`` maps a field name to ``(type, required)``; types are ``str``, ``int``, ``bool``,
-    ``map``, ``list[int]``. ``role`` is who may send it: ``any`` (before authentication),
-    ``user`` or ``host``. ``scope`` is ``none``, ``game`` (names a game) or ``phase`` (names a
-    game and the phase it refers to: refused with ``stale_phase`` unless that phase is current).
+    ``map``, ``list[int]``, ``list[str]``. ``scope`` is ``none``, ``game`` (names a game) or
+    ``phase`` (names a game and the phase it refers to: refused with ``stale_phase`` unless
+    that phase is current).
+
+    ``who`` is the authorisation policy, enforced in one place (:meth:`Service.handle`
+    and :class:`Session`) before the request is performed:
+
+    - ``any``: before authentication (only ``hello``);
+    - ``user``: any authenticated user (reads of public game data, joining, watching);
+    - ``hosts``: users with the host role (creating games);
+    - ``player``: the player seated in the named game (acts for *their* nation only: the
+      nation always comes from the session, never from a field);
+    - ``member``: the named game's players and its host;
+    - ``host``: the host of the named game.
     """
 
     fields: dict[str, tuple[str, bool]]
-    role: str = "user"
+    who: str = "user"
     scope: str = "none"
 
+    @property
+    def role(self) -> str:
+        """The account role the session checks before anything else."""
+        return {"any": "any", "hosts": "host"}.get(self.who, "user")
+
+
+WHO = ("any", "user", "hosts", "player", "member", "host")
 
 _G = {"game": ("str", True)}
 _GP = {"game": ("str", True), "phase": ("str", True)}
+_REASON = {"reason": ("str", False)}
 
 MESSAGES: dict[str, Spec] = {
     "hello": Spec({"versions": ("list[int]", True), "token": ("str", False),
-                   "invite": ("str", False), "name": ("str", False)}, role="any"),
+                   "invite": ("str", False), "name": ("str", False)}, who="any"),
     "ping": Spec({}),
     "games": Spec({}),
+    "profile": Spec({"tz": ("str", False)}),
     "create_game": Spec({"ruleset": ("str", True), "title": ("str", True),
-                         "settings": ("map", False)}, role="host"),
-    "invite": Spec({**_G, "nation": ("str", False)}, scope="game"),
+                         "settings": ("map", False)}, who="hosts"),
+    "invite": Spec({**_G, "nation": ("str", False)}, who="host", scope="game"),
     "join": Spec({**_G, "nation": ("str", False), "invite": ("str", False)}, scope="game"),
     "watch": Spec(dict(_G), scope="game"),
     "game": Spec(dict(_G), scope="game"),
     "resync": Spec({**_G, "after": ("int", True)}, scope="game"),
-    "orders": Spec({**_GP, "text": ("str", True)}, scope="phase"),
-    "ready": Spec(dict(_GP), scope="phase"),
-    "unready": Spec(dict(_GP), scope="phase"),
-    "legal": Spec(dict(_GP), scope="phase"),
+    "history": Spec(dict(_G), scope="game"),
+    "orders": Spec({**_GP, "text": ("str", True)}, who="player", scope="phase"),
+    "ready": Spec(dict(_GP), who="player", scope="phase"),
+    "unready": Spec(dict(_GP), who="player", scope="phase"),
+    "legal": Spec(dict(_GP), who="player", scope="phase"),
+    # press
+    "press": Spec({**_G, "to": ("list[str]", True), "text": ("str", True), "grey": ("bool", False)},
+                  who="member", scope="game"),
+    "inbox": Spec({**_G, "after": ("int", False)}, who="member", scope="game"),
+    # deadlines
+    "absence": Spec({**_G, "start": ("int", True), "end": ("int", True), **_REASON}, who="player", scope="game"),
+    # draws and concession
+    "vote": Spec({**_GP, "kind": ("str", True), "value": ("bool", True)}, who="player", scope="phase"),
+    # host tools
+    "pause": Spec({**_G, "reason": ("str", True)}, who="host", scope="game"),
+    "resume": Spec({**_G, **_REASON}, who="host", scope="game"),
+    "extend": Spec({**_GP, "seconds": ("int", True), **_REASON}, who="host", scope="phase"),
+    "process": Spec({**_GP, **_REASON}, who="host", scope="phase"),
+    "preview": Spec(dict(_GP), who="host", scope="phase"),
+    "rollback": Spec({**_GP, "reason": ("str", True)}, who="host", scope="game"),
+    "replace": Spec({**_G, "nation": ("str", True), "name": ("str", False), **_REASON}, who="host", scope="game"),
+    "enter_orders": Spec({**_GP, "nation": ("str", True), "text": ("str", True), **_REASON},
+                         who="host", scope="phase"),
+    "advertise": Spec({**_G, "nation": ("str", True), "value": ("bool", False)}, who="host", scope="game"),
 }
 
 
@@ -90,6 +130,8 @@ def _type_ok(kind: str, value: Any) -> bool:
         return isinstance(value, dict)
     if kind == "list[int]":
         return isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    if kind == "list[str]":
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
     raise AssertionError(kind)
 
 
@@ -141,4 +183,4 @@ def negotiate(offered: list[int]) -> int:
     return max(common)
 
 
-__all__ = ["VERSIONS", "Spec", "MESSAGES", "Request", "validate", "negotiate", "request_id"]
+__all__ = ["VERSIONS", "WHO", "Spec", "MESSAGES", "Request", "validate", "negotiate", "request_id"]

@@ -9,7 +9,18 @@ Settings as a client sends them (every key optional)::
      "early": true,            # process as soon as every nation that must act is ready
      "early_delay": 30,        # ... this many seconds after the last one became ready
      "civil_disorder_after": 3,  # missed movement phases before civil disorder (0: never)
-     "start": "full" | {"at": 1767225600}}  # when all nations are claimed, or at a UTC time
+     "start": "full" | {"at": 1767225600},  # when all nations are claimed, or at a UTC time
+     "press": "full" | "public" | "none",  # private and broadcast, broadcast only, or none
+     "grey_press": false,      # anonymous press allowed
+     "press_in_all_phases": false,  # false: no press during retreat and adjustment phases
+     "release_press": false,   # publish all press to everyone when the game ends
+     "reminders": [3600],      # seconds before the deadline to remind nations not yet complete
+     "webhook": null,          # an http(s) URL: reminders (and results) posted as Discord JSON
+     "max_extend": 172800,     # the most a host may extend one phase's deadline, in total
+     "max_absence": 604800,    # the most one absence may move a deadline
+     "resume_min": 3600,       # a resumed phase gets the time it had left, at least this
+     "draw_votes": "secret" | "public",
+     "tz": "UTC"}              # the host's zone, for times shown in posts and reminders
 
 :func:`normalise` returns the full form (every key present, ``start_at`` an int or None).
 
@@ -66,6 +77,28 @@ def _deadline(value: Any, field: str) -> dict[str, Any]:
     raise _bad(field, 'must be {"after": SECONDS} or {"at": "HH:MM", "tz": ZONE}')
 
 
+def _flag(raw: dict[str, Any], key: str, default: bool) -> bool:
+    value = raw.get(key, default)
+    if not isinstance(value, bool):
+        raise _bad(key, "must be true or false")
+    return value
+
+
+def _choice(raw: dict[str, Any], key: str, allowed: tuple[str, ...]) -> str:
+    value = raw.get(key, allowed[0])
+    if value not in allowed:
+        raise _bad(key, f"must be one of {', '.join(repr(a) for a in allowed)}")
+    return str(value)
+
+
+def _zone_ok(tz: str) -> bool:
+    try:
+        ZoneInfo(tz)
+        return True
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+
+
 def normalise(raw: dict[str, Any] | None) -> dict[str, Any]:
     """The full settings, every value checked.
 
@@ -73,7 +106,9 @@ def normalise(raw: dict[str, Any] | None) -> dict[str, Any]:
         ProtocolError: ``bad_settings`` naming the field (``settings.deadlines.movement``).
     """
     raw = dict(raw or {})
-    known = {"deadlines", "grace", "early", "early_delay", "civil_disorder_after", "start"}
+    known = {"deadlines", "grace", "early", "early_delay", "civil_disorder_after", "start", "press", "grey_press",
+             "press_in_all_phases", "release_press", "reminders", "webhook", "max_extend", "max_absence",
+             "resume_min", "draw_votes", "tz"}
     for key in raw:
         if key not in known:
             raise _bad(key, f"unknown setting; known: {', '.join(sorted(known))}")
@@ -94,7 +129,31 @@ def normalise(raw: dict[str, Any] | None) -> dict[str, Any]:
         start_at = start["at"]
     else:
         raise _bad("start", 'must be "full" or {"at": UTC_SECONDS}')
+    press = _choice(raw, "press", ("full", "public", "none"))
+    draw_votes = _choice(raw, "draw_votes", ("secret", "public"))
+    reminders = raw.get("reminders", [3600])
+    if not isinstance(reminders, list) or len(reminders) > 8:
+        raise _bad("reminders", "must be a list of at most 8 offsets in seconds before the deadline")
+    reminders = sorted({_seconds(r, f"reminders[{i}]", 1) for i, r in enumerate(reminders)}, reverse=True)
+    webhook = raw.get("webhook")
+    if webhook is not None and (not isinstance(webhook, str) or len(webhook) > 500
+                                or not webhook.startswith(("http://", "https://")) or not webhook.isprintable()):
+        raise _bad("webhook", "must be an http:// or https:// URL of at most 500 characters, or null")
+    tz = raw.get("tz", "UTC")
+    if not isinstance(tz, str) or not _zone_ok(tz):
+        raise _bad("tz", f"unknown time zone {tz!r}")
     return {
+        "press": press,
+        "grey_press": _flag(raw, "grey_press", False),
+        "press_in_all_phases": _flag(raw, "press_in_all_phases", False),
+        "release_press": _flag(raw, "release_press", False),
+        "reminders": reminders,
+        "webhook": webhook,
+        "max_extend": _seconds(raw.get("max_extend", 172800), "max_extend"),
+        "max_absence": _seconds(raw.get("max_absence", 604800), "max_absence"),
+        "resume_min": _seconds(raw.get("resume_min", 3600), "resume_min"),
+        "draw_votes": draw_votes,
+        "tz": tz,
         "deadlines": deadlines,
         "grace": _seconds(raw.get("grace", 0), "grace"),
         "early": early,
@@ -126,4 +185,27 @@ def next_deadline(settings: dict[str, Any], kind: str, now: float) -> int:
     raise AssertionError("no time of day within three days")  # pragma: no cover
 
 
-__all__ = ["KINDS", "normalise", "next_deadline"]
+def shift_for_absences(deadline: int, absences: list[tuple[int, int, int]], bound: int) -> int:
+    """A deadline that falls inside a declared absence ``(user, start, end)`` moves to the
+    absence's end, never more than ``bound`` seconds later than it was (absences that overlap
+    or follow one another move it on; the bound holds for the total).
+
+    >>> shift_for_absences(100, [(1, 50, 200)], 1000)
+    200
+    >>> shift_for_absences(100, [(1, 50, 200), (2, 150, 400)], 1000)
+    400
+    >>> shift_for_absences(100, [(1, 50, 5000)], 1000)
+    1100
+    >>> shift_for_absences(300, [(1, 50, 200)], 1000)
+    300
+    """
+    limit = deadline + bound
+    moved = deadline
+    while True:
+        ends = [end for _, start, end in absences if start <= moved < end]
+        if not ends or moved >= limit:
+            return min(moved, limit)
+        moved = min(max(ends), limit)
+
+
+__all__ = ["KINDS", "normalise", "next_deadline", "shift_for_absences"]

@@ -323,18 +323,41 @@ class Repository:
             "SELECT nation, at FROM ready WHERE game = ? AND phase = ?", (game, phase))}
 
     # ---- pushes ----------------------------------------------------------------------------
-    def pushes_after(self, game: str, seq: int, limit: int = 100_000) -> list[tuple[int, bytes]]:
-        return [(int(r[0]), bytes(r[1])) for r in self.db.execute(
-            "SELECT seq, frame FROM pushes WHERE game = ? AND seq > ? AND audience = 'all' ORDER BY seq LIMIT ?",
+    def pushes_after(self, game: str, seq: int, limit: int = 100_000) -> list[tuple[int, str, bytes]]:
+        """``(seq, audience, frame)`` of every push after ``seq``; the caller filters by audience."""
+        return [(int(r[0]), str(r[1]), bytes(r[2])) for r in self.db.execute(
+            "SELECT seq, audience, frame FROM pushes WHERE game = ? AND seq > ? ORDER BY seq LIMIT ?",
             (game, seq, limit))]
 
     def phase_count(self, game: str) -> int:
+        """Phase rows of the game, superseded ones included (the next row's ``idx``)."""
         return int(self.db.execute("SELECT COUNT(*) FROM phases WHERE game = ?", (game,)).fetchone()[0])
+
+    # ---- history, absences, tenures --------------------------------------------------------
+    def events(self, game: str) -> list[dict[str, Any]]:
+        return [{"n": r["n"], "pos": r["pos"], "phase": r["phase"], "kind": r["kind"], "by": r["by"],
+                 "reason": r["reason"], "time": r["time"], "data": _unpack(r["data"])}
+                for r in self.db.execute("SELECT * FROM events WHERE game = ? ORDER BY n", (game,))]
+
+    def absences(self, game: str) -> list[tuple[int, int, int]]:
+        return [(int(r[0]), int(r[1]), int(r[2])) for r in self.db.execute(
+            "SELECT user, start, end FROM absences WHERE game = ? ORDER BY start, user", (game,))]
+
+    def tenures(self, game: str) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.db.execute(
+            "SELECT nation, user, player, start_phase, start_time, end_phase, end_time, reason FROM tenures "
+            "WHERE game = ? ORDER BY nation, start_time, rowid", (game,))]
+
+    def last_phase(self, game: str) -> sqlite3.Row | None:
+        """The latest phase row that is not superseded (what a rollback undoes)."""
+        return self.db.execute("SELECT * FROM phases WHERE game = ? AND superseded = 0 ORDER BY idx DESC LIMIT 1",
+                               (game,)).fetchone()
 
     # ---- phases ----------------------------------------------------------------------------
     def phases(self, game: str) -> list[dict[str, Any]]:
         return [{"idx": r["idx"], "phase": r["phase"], "orders": _unpack(r["orders"]),
-                 "results": _unpack(r["results"]), "digest": r["digest"], "processed": r["processed"]}
+                 "results": _unpack(r["results"]), "digest": r["digest"], "processed": r["processed"],
+                 "superseded": bool(r["superseded"])}
                 for r in self.db.execute("SELECT * FROM phases WHERE game = ? ORDER BY idx", (game,))]
 
 
