@@ -100,6 +100,7 @@ MESSAGES: dict[str, Spec] = {
     "enter_orders": Spec({**_GP, "nation": ("str", True), "text": ("str", True), **_REASON},
                          who="host", scope="phase"),
     "advertise": Spec({**_G, "nation": ("str", True), "value": ("bool", False)}, who="host", scope="game"),
+    "export": Spec(dict(_G), who="host", scope="game"),
 }
 
 
