@@ -254,24 +254,33 @@ class Room:
             raise ProtocolError("not_found", f"{nation!r} is not a nation of {self.ruleset.id}", "nation")
         if self.nation_of(user) is not None:
             raise ProtocolError("already_seated", f"you already play {self.nation_of(user)}", "nation")
-        if self.seats[nation].user is not None:
+        seat = self.seats[nation]
+        if seat.user is not None and not seat.advertised:
             raise ProtocolError("nation_taken", f"{nation} already has a player", "nation")
         if self.status in ("finished", "quarantined"):
             raise ProtocolError("game_over", f"game {self.id} is {self.status}", "game")
 
         def write(db: sqlite3.Connection, b: Batch) -> None:
-            cur = db.execute("UPDATE seats SET user = ?, civil_disorder = 0, missed = 0 "
-                             "WHERE game = ? AND nation = ? AND user IS NULL", (user, self.id, nation))
+            cur = db.execute("UPDATE seats SET user = ?, civil_disorder = 0, missed = 0, advertised = 0 "
+                             "WHERE game = ? AND nation = ? AND (user IS NULL OR advertised = 1)",
+                             (user, self.id, nation))
             if cur.rowcount != 1:
                 raise ProtocolError("nation_taken", f"{nation} already has a player", "nation")
+            if seat.user is not None:  # a standby takes over an advertised seat
+                self.end_tenure(db, nation, "standby took over", now)
             db.execute("INSERT INTO tenures (game, nation, user, player, start_phase, start_time) "
                        "VALUES (?, ?, ?, ?, ?, ?)", (self.id, nation, user, player, self.phase, int(now)))
             b.push(db, "seat", nation=nation, player=player)
 
         batch = self._write(write)
-        seat = self.seats[nation]
-        seat.user, seat.player, seat.missed, seat.disorder = user, player, 0, False
+        seat.user, seat.player, seat.missed, seat.disorder, seat.advertised = user, player, 0, False, False
+        self._due = None
         return batch
+
+    def end_tenure(self, db: sqlite3.Connection, nation: str, reason: str, now: float) -> None:
+        """Close the current tenure of ``nation`` (inside a write)."""
+        db.execute("UPDATE tenures SET end_phase = ?, end_time = ?, reason = ? "
+                   "WHERE game = ? AND nation = ? AND end_time IS NULL", (self.phase, int(now), reason, self.id, nation))
 
     def startable(self, now: float) -> bool:
         if self.status != "forming":
@@ -370,8 +379,11 @@ class Room:
             return f"{unit.kind} {unit.loc} already has an order (line {given[prov]})"
         return None
 
-    async def submit(self, nation: str, text: str, by: str, now: float) -> tuple[dict[str, Any], Batch]:
-        """Replace ``nation``'s orders; committed before this returns."""
+    async def submit(self, nation: str, text: str, by: str, now: float,
+                     also: Callable[[sqlite3.Connection, Batch, dict[str, Any]], None] | None = None
+                     ) -> tuple[dict[str, Any], Batch]:
+        """Replace ``nation``'s orders; committed before this returns. ``also(db, batch,
+        checked)`` runs in the same transaction (the host entering orders logs it there)."""
         if nation not in self.acting():
             raise ProtocolError("nothing_to_do", f"{nation} has no orders to give in {self.phase}", "game")
         checked = self.check_orders(nation, text)
@@ -388,6 +400,8 @@ class Room:
                 b.push(db, "civil_disorder", nation=nation, value=False)
             if not was_in:
                 b.push(db, "status", phase=phase, nation=nation, orders=True, ready=nation in self.ready)
+            if also is not None:
+                also(db, b, checked)
 
         batch = await self._awrite(write)
         self.orders_in.add(nation)
@@ -446,17 +460,12 @@ class Room:
         assert self.closing
         while self.inflight:  # orders and flags already accepted for this phase are read below
             await asyncio.wait(list(self.inflight))
+        if self.status != "active":  # paused (or ended by a vote) while the writes finished
+            return Batch(self.id, self.seq)
         phase, rs, state = self.phase, self.ruleset, self.state
         rows = self.repo.orders(self.id, phase)
         try:
-            orders: dict[str, list[Order]] = {}
-            entered: dict[str, list[list[str]]] = {}
-            for nation in sorted(rows):
-                texts = [t for t in rows[nation]["text"].splitlines() if t]
-                orders[nation] = [parse_order(t, rs) for t in texts]
-                by = rows[nation]["entered_by"]
-                own = by == (self.seats[nation].player or "")
-                entered[nation] = [[t, "" if own else by] for t in texts]
+            orders, entered = self.stored_orders(rows)
             turn = step(rs, state, orders)
             nxt = turn.state
             nxt_phase = phase_name(rs, nxt)
@@ -523,6 +532,28 @@ class Room:
         self.orders_in, self.ready = set(), {}
         self._due, self._acting, self._parsed = None, None, {}
         return batch
+
+    def stored_orders(self, rows: dict[str, sqlite3.Row]) -> tuple[dict[str, list[Order]], dict[str, list[list[str]]]]:
+        """The stored orders of this phase parsed, and each line with who entered it
+        (``""``: the nation's own player)."""
+        orders: dict[str, list[Order]] = {}
+        entered: dict[str, list[list[str]]] = {}
+        for nation in sorted(rows):
+            texts = [t for t in rows[nation]["text"].splitlines() if t]
+            orders[nation] = [parse_order(t, self.ruleset) for t in texts]
+            by = rows[nation]["entered_by"]
+            own = by == (self.seats[nation].player or "")
+            entered[nation] = [[t, "" if own else by] for t in texts]
+        return orders, entered
+
+    def results_payload(self, rows: dict[str, sqlite3.Row]) -> dict[str, Any]:
+        """What adjudicating the stored orders now would give, changing nothing (the host's preview)."""
+        orders, _ = self.stored_orders(rows)
+        turn = step(self.ruleset, self.state, orders)
+        return {"results": [canonical.result_plain(r, format_order(r.order)) for r in turn.results],
+                "events": [[e.code, e.nation, e.at, e.detail] for e in turn.events],
+                "next": phase_name(self.ruleset, turn.state), "state": canonical.state_plain(turn.state),
+                "missing": sorted(n for n in self.acting() if n not in rows)}
 
     def quarantine(self, error: str) -> Batch:
         def write(db: sqlite3.Connection, b: Batch) -> None:

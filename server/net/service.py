@@ -81,16 +81,21 @@ class Service(HostMixin, PressMixin, VoteMixin, DeadlineMixin):
                     room.broadcast(room.start(now).frames)
                 due = room.due_at()
                 if due is not None and now >= due and not room.closing:
-                    room.closing = True
-                    task = asyncio.get_running_loop().create_task(self._process(room, now))
-                    self.tasks.add(task)
-                    task.add_done_callback(self.tasks.discard)
+                    self.start_processing(room, now)
             except Exception:  # a storage failure for one game must not stop the others
                 log.exception("game %s: tick failed", room.id)
         try:
             self.remind(now)
         except Exception:
             log.exception("reminders failed")
+
+    def start_processing(self, room: Room, now: float) -> None:
+        """Process the room's current phase in a task of its own (the caller checked
+        ``room.closing`` is false)."""
+        room.closing = True
+        task = asyncio.get_running_loop().create_task(self._process(room, now))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
 
     async def _process(self, room: Room, now: float) -> None:
         phase = room.phase

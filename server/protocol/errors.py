@@ -35,8 +35,12 @@ CODES: dict[str, str] = {
     "quarantined": "the game is quarantined after an adjudication error",
     "stale_phase": "the request names a phase that is not the game's current phase",
     "nothing_to_do": "your nation has no orders to give this phase",
+    "press_refused": "the game's press rules do not allow that message (the message names the rule)",
+    "bad_state": "the game is not in a state that allows this (not paused, nothing to roll back, not in civil disorder)",
+    "over_limit": "a bound the host set is exceeded (extensions per phase, absence length)",
     "bad_settings": "the game settings are invalid",
     "overloaded": "the server is shutting down or the connection is too slow",
+    "rate_limited": "more requests than the connection's rate limit allows; slow down",
     "internal": "the server failed; the request was not applied",
 }
 

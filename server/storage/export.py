@@ -1,6 +1,16 @@
-"""A stored game as a save (:mod:`server.saves`): header, initial board, every adjudicated phase."""
+"""A stored game as a save (:mod:`server.saves`): header, initial board, every adjudicated
+phase (superseded ones too) and the game's event history, in the order they happened.
+
+Event history entries become save events: ``pause``, ``resume``, ``extend``, ``rollback``
+(``{"to": phase}``: the verifier returns the board to the start of that phase),
+``replacement``; every other kind (orders entered by the host, process now, advertised seats,
+absences, the end of the game) is a ``note`` whose data names the kind. Press appears only
+once released (``press`` events at the end).
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from ..engine.canonical import reason_from_plain
 from ..engine.notation import parse_order
@@ -24,12 +34,36 @@ def build_save(repo: Repository, game_id: str) -> Save:
     players = {s["nation"]: s["player"] for s in repo.seats(game_id)}
     rec = new_save(ruleset, game_id, row["title"], players=players, settings=repo.settings(row),
                    created=int(row["created"]))
-    for ph in repo.phases(game_id):
-        results = [OrderResult(n, parse_order(text, ruleset), res, reason_from_plain(reason))
-                   for n, text, res, reason in ph["results"]]
-        orders = {n: [(t, by) for t, by in entries] for n, entries in ph["orders"].items()}
-        rec.add_phase(ph["phase"], orders, results, ph["digest"])
+    events = repo.events(game_id)
+    phases = repo.phases(game_id)
+    for i in range(len(phases) + 1):
+        for ev in events:
+            if ev["pos"] == i:
+                _add_event(rec, ev)
+        if i < len(phases):
+            ph = phases[i]
+            results = [OrderResult(n, parse_order(text, ruleset), res, reason_from_plain(reason))
+                       for n, text, res, reason in ph["results"]]
+            orders = {n: [(t, by) for t, by in entries] for n, entries in ph["orders"].items()}
+            rec.add_phase(ph["phase"], orders, results, ph["digest"])
+    for press in repo.db.execute("SELECT * FROM press WHERE game = ? AND released = 1 ORDER BY id", (game_id,)):
+        rec.add_event("press", by="", time=int(press["time"]), data={
+            "from": None if press["grey"] else press["sender"], "to": press["recipients"],
+            "text": press["text"], "phase": press["phase"]})
     return rec.to_save()
+
+
+_SAME = {"pause": "pause", "resume": "resume", "extend": "extend", "replace": "replacement"}
+
+
+def _add_event(rec: Any, ev: dict[str, Any]) -> None:
+    kind, data = ev["kind"], dict(ev["data"])
+    if kind == "rollback":
+        rec.add_event("rollback", by=ev["by"], reason=ev["reason"], time=ev["time"], data={"to": data["to"]})
+    elif kind in _SAME:
+        rec.add_event(_SAME[kind], by=ev["by"], reason=ev["reason"], time=ev["time"], data=data)
+    else:
+        rec.add_event("note", by=ev["by"], reason=ev["reason"], time=ev["time"], data={"kind": kind, **data})
 
 
 __all__ = ["build_save"]
