@@ -34,6 +34,7 @@ class Client:
         self.ids = itertools.count(1)
         self.waiting: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self.pushes: dict[str, list[dict[str, Any]]] = {}
+        self.raw: list[bytes] = []  # every frame received, as received (for leak checks)
         self.changed = asyncio.Event()
         self.closed = asyncio.Event()
         self.reader = asyncio.create_task(self._read())
@@ -48,6 +49,7 @@ class Client:
     async def _read(self) -> None:
         try:
             async for frame in self.ws:
+                self.raw.append(frame)
                 msg = msgpack.unpackb(frame, raw=False)
                 if msg.get("type") == "push":
                     got = self.pushes.setdefault(msg["game"], [])
@@ -70,7 +72,7 @@ class Client:
                     fut.set_exception(ConnectionError("closed"))
             self.changed.set()
 
-    async def request(self, kind: str, **fields: Any) -> dict[str, Any]:
+    async def request(self, kind: str, /, **fields: Any) -> dict[str, Any]:
         mid = next(self.ids)
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self.waiting[mid] = fut
@@ -81,7 +83,7 @@ class Client:
             raise ConnectionError("closed") from None
         return await asyncio.wait_for(fut, 10)
 
-    async def ok(self, kind: str, **fields: Any) -> dict[str, Any]:
+    async def ok(self, kind: str, /, **fields: Any) -> dict[str, Any]:
         reply = await self.request(kind, **fields)
         assert reply["type"] == "ok", reply
         return reply
