@@ -196,7 +196,7 @@ class HostMixin:
             for nation, (missed, cd) in seats.items():
                 db.execute("UPDATE seats SET missed = ?, civil_disorder = ? WHERE game = ? AND nation = ?",
                            (missed, int(cd), room.id, nation))
-            b.log(db, room, "rollback", conn.name, reason, {"to": to, "from": current}, now)
+            b.log(db, room, "rollback", conn.name, reason, {"to": to, "from": current, "idx": last["idx"]}, now)
             b.push(db, "rolled_back", phase=to, state=before["state"], deadline=deadline)
 
         batch = await room._awrite(write)

@@ -36,12 +36,14 @@ def build_save(repo: Repository, game_id: str) -> Save:
                    created=int(row["created"]))
     events = repo.events(game_id)
     phases = repo.phases(game_id)
+    record_of: dict[int, int] = {}  # phase row idx -> its record index in the save
     for i in range(len(phases) + 1):
         for ev in events:
             if ev["pos"] == i:
-                _add_event(rec, ev)
+                _add_event(rec, ev, record_of)
         if i < len(phases):
             ph = phases[i]
+            record_of[ph["idx"]] = len(rec.records)
             results = [OrderResult(n, parse_order(text, ruleset), res, reason_from_plain(reason))
                        for n, text, res, reason in ph["results"]]
             orders = {n: [(t, by) for t, by in entries] for n, entries in ph["orders"].items()}
@@ -56,10 +58,13 @@ def build_save(repo: Repository, game_id: str) -> Save:
 _SAME = {"pause": "pause", "resume": "resume", "extend": "extend", "replace": "replacement"}
 
 
-def _add_event(rec: Any, ev: dict[str, Any]) -> None:
+def _add_event(rec: Any, ev: dict[str, Any], record_of: dict[int, int]) -> None:
     kind, data = ev["kind"], dict(ev["data"])
-    if kind == "rollback":
-        rec.add_event("rollback", by=ev["by"], reason=ev["reason"], time=ev["time"], data={"to": data["to"]})
+    if kind == "rollback":  # names the record of the phase it supersedes
+        marked = {"to": data["to"]}
+        if data.get("idx") in record_of:
+            marked["superseded"] = record_of[data["idx"]]
+        rec.add_event("rollback", by=ev["by"], reason=ev["reason"], time=ev["time"], data=marked)
     elif kind in _SAME:
         rec.add_event(_SAME[kind], by=ev["by"], reason=ev["reason"], time=ev["time"], data=data)
     else:

@@ -133,6 +133,8 @@ def test_rollback_restores_the_phase_and_the_save_keeps_the_superseded_one(tmp_p
             assert got[0]["next"] == "F1901M" and got[0]["results"] != first["results"]
             records = _verifies((await host.ok("export", game=game))["save"])
             assert records == ["note", "S1901M", "rollback", "note", "S1901M"]  # process, phase, ..., phase again
+            save = parse((await host.ok("export", game=game))["save"]).save
+            assert save is not None and save.records[2].data == {"to": "S1901M", "superseded": 1}
             assert [e["kind"] for e in (await p["italy"].ok("history", game=game))["events"]] == \
                 ["process", "rollback", "process"]
             for c in [host, *p.values()]:
