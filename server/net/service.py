@@ -58,6 +58,9 @@ class Service(HostMixin, PressMixin, VoteMixin, DeadlineMixin):
     def load_rooms(self) -> None:
         for row in self.repo.games():
             self.rooms[row["id"]] = Room(self.repo, row, self.ruleset(row["ruleset"]))
+        for room in self.rooms.values():  # a game that ended just before a crash gets its summary
+            if room.status == "finished":
+                self.game_ended(room)
 
     def room(self, game: str) -> Room:
         room = self.rooms.get(game)
@@ -107,6 +110,8 @@ class Service(HostMixin, PressMixin, VoteMixin, DeadlineMixin):
                 self.on_adjudicated(room.id, phase)
             if room.status == "finished":
                 self.game_ended(room)
+            elif room.phase != phase and room.status == "active":  # an elimination may complete a vote
+                await self.recount_votes(room)
         except Exception:
             log.exception("game %s: processing failed", room.id)
         finally:
@@ -116,6 +121,9 @@ class Service(HostMixin, PressMixin, VoteMixin, DeadlineMixin):
     def next_due(self) -> float | None:
         """The earliest time a phase is due (None: none is), for the app's timer."""
         due = [d for r in self.rooms.values() if (d := r.due_at()) is not None and not r.closing]
+        remind = self.next_reminder()  # cached by remind(): O(1)
+        if remind is not None:
+            due.append(remind)
         return min(due) if due else None
 
     async def drain(self) -> None:
@@ -216,8 +224,9 @@ class Service(HostMixin, PressMixin, VoteMixin, DeadlineMixin):
                 room.subscribers.add(conn)
                 games.append({"game": room.id, "title": room.title, "nation": nation,
                               "host": room.host == user["id"], "phase": room.phase, "seq": room.seq})
+        self.deadline_state().tz[user["id"]] = user["tz"]
         return {"version": version, "user": user["id"], "name": user["name"], "role": user["role"],
-                "games": games, **extra}
+                "tz": user["tz"], "games": games, **extra}
 
     def _maybe_start(self, room: Room) -> None:
         now = self.clock.now()
@@ -314,10 +323,10 @@ class Service(HostMixin, PressMixin, VoteMixin, DeadlineMixin):
     def on_watch(self, conn: Any, req: Request) -> Reply:
         room = self.room(req.get("game"))
         room.subscribers.add(conn)
-        return room.view(conn.user), None
+        return room.view(conn.user, self.user_tz(conn.user)), None
 
     def on_game(self, conn: Any, req: Request) -> Reply:
-        return self.room(req.get("game")).view(conn.user), None
+        return self.room(req.get("game")).view(conn.user, self.user_tz(conn.user)), None
 
     def on_resync(self, conn: Any, req: Request) -> Reply:
         room = self.room(req.get("game"))
