@@ -1,7 +1,11 @@
 """``kessen-client``: the terminal client (I/O edge; the text comes from :mod:`client_cli.view`).
 
 Each sub-command opens one connection, signs in, makes its requests and prints the result,
-for people or, with ``--json``, for scripts. Without a sub-command, on a terminal, it starts
+for people or, with ``--json``, for scripts: the player's (``games``, ``board``, ``orders``,
+``ready``, ``results``, ``press``, ``inbox``, ``history``, ``vote``, ``absence``, ...) and the
+host's (``host create``, ``pause``, ``extend``, ``process``, ``rollback``, ``replace``,
+``enter-orders``, ``export``, ...). Requests that act on a phase name the game's current phase,
+fetched first with ``game`` unless ``--phase`` is given. Without a sub-command, on a terminal, it starts
 the interactive shell (:mod:`client_cli.interactive`). Exit codes: 0 success; 1 refused by the server
 (its code and message are printed; also: an ``orders`` line was rejected, no results yet);
 2 usage, configuration or connection error.
@@ -19,9 +23,10 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable, TextIO
 
 from . import commands, config, view
-from .connection import ClientError, ConnectError, Connection, Refused
+from .connection import ClientError, ConnectError, Connection, Refused, fetch_inbox
 
 PROG = "kessen-client"
+GAME_HELP = f"the game's id ('{PROG} games' lists them)"
 
 
 class UsageError(Exception):
@@ -176,6 +181,218 @@ async def cmd_results(ctx: Context) -> int:
     return 0
 
 
+def _text(words: list[str], what: str) -> str:
+    """The words of a message; ``-`` alone: read it from standard input."""
+    if words == ["-"]:
+        if sys.stdin.isatty():
+            print(f"type the {what}; end with Ctrl-D", file=sys.stderr)
+        text = sys.stdin.read().strip()
+    else:
+        text = " ".join(words).strip()
+    if not text:
+        raise UsageError(f"the {what} is empty")
+    return text
+
+
+async def cmd_press(ctx: Context) -> int:
+    a = ctx.args
+    try:
+        to = commands.parse_recipients(a.to)
+    except ValueError as e:
+        raise UsageError(f"--to: {e}") from None
+    fields: dict[str, Any] = {"game": a.game, "to": to, "text": _text(a.text, "message")}
+    if a.grey:
+        fields["grey"] = True
+    async with await ctx.connect() as conn:
+        reply = await conn.request("press", **fields)
+    ctx.emit(_public(reply), f"sent press #{reply.get('id')} to {', '.join(to)}{' (anonymously)' if a.grey else ''}")
+    return 0
+
+
+async def cmd_inbox(ctx: Context) -> int:
+    a = ctx.args
+    async with await ctx.connect() as conn:
+        messages = await fetch_inbox(conn, a.game, a.after or 0)
+        me = None
+        if a.threads:
+            view_ = await conn.request("game", game=a.game)
+            me = view_.get("nation") or ("host" if view_.get("host") else None)
+    if a.threads:
+        text = view.render_threads(commands.threads(messages, me), _local_tz())
+    else:
+        text = view.render_inbox(messages, _local_tz())
+    ctx.emit(messages, text)
+    return 0
+
+
+async def cmd_history(ctx: Context) -> int:
+    async with await ctx.connect() as conn:
+        reply = await conn.request("history", game=ctx.args.game)
+    events = reply.get("events", [])
+    ctx.emit(events, view.render_history(events, _local_tz()))
+    return 0
+
+
+async def cmd_vote(ctx: Context) -> int:
+    a = ctx.args
+    try:
+        value = commands.parse_flag(a.value)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    async with await ctx.connect() as conn:
+        phase = await _phase(conn, a.game, a.phase)
+        reply = await conn.request("vote", game=a.game, phase=phase, kind=a.kind, value=value)
+    what = "a draw" if a.kind == "draw" else "conceding"
+    ctx.emit(_public(reply), f"{a.game} {phase}: you vote {'for' if value else 'against'} {what}")
+    return 0
+
+
+async def cmd_absence(ctx: Context) -> int:
+    a = ctx.args
+    try:
+        start, end = commands.parse_when(a.start, _local_tz()), commands.parse_when(a.end, _local_tz())
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    if end <= start:
+        raise UsageError("--to must be after --from")
+    async with await ctx.connect() as conn:
+        reply = await conn.request("absence", game=a.game, start=start, end=end,
+                                   **({"reason": a.reason} if a.reason else {}))
+    text = f"{a.game}: away from {view.when(start, _local_tz())} to {view.when(end, _local_tz())}"
+    if reply.get("moved"):
+        text += f"\nthe deadline moved to {view.when(reply.get('deadline'), _local_tz())}"
+    ctx.emit(_public(reply), text)
+    return 0
+
+
+async def cmd_profile(ctx: Context) -> int:
+    async with await ctx.connect() as conn:
+        reply = await conn.request("profile", **({"tz": ctx.args.tz} if ctx.args.tz else {}))
+    ctx.emit(_public(reply), f"time zone: {reply.get('tz') or 'not set (each game shows its own)'}")
+    return 0
+
+
+async def cmd_host_pause(ctx: Context) -> int:
+    async with await ctx.connect() as conn:
+        reply = await conn.request("pause", game=ctx.args.game, reason=ctx.args.reason)
+    left = reply.get("left")
+    ctx.emit(_public(reply), f"{reply.get('game')} paused"
+             + (f"; {view.duration(left)} left on the deadline when resumed" if left is not None else ""))
+    return 0
+
+
+async def cmd_host_resume(ctx: Context) -> int:
+    async with await ctx.connect() as conn:
+        reply = await conn.request("resume", game=ctx.args.game,
+                                   **({"reason": ctx.args.reason} if ctx.args.reason else {}))
+    ctx.emit(_public(reply), f"{reply.get('game')} {reply.get('status', 'resumed')}; "
+             f"deadline {view.when(reply.get('deadline'), _local_tz())}")
+    return 0
+
+
+async def cmd_host_extend(ctx: Context) -> int:
+    a = ctx.args
+    seconds = a.seconds if a.seconds is not None else round(a.hours * 3600)
+    if seconds <= 0:
+        raise UsageError("the extension must be positive")
+    async with await ctx.connect() as conn:
+        phase = await _phase(conn, a.game, a.phase)
+        reply = await conn.request("extend", game=a.game, phase=phase, seconds=int(seconds),
+                                   **({"reason": a.reason} if a.reason else {}))
+    ctx.emit(_public(reply), f"{reply.get('game')} {reply.get('phase')}: deadline extended to "
+             f"{view.when(reply.get('deadline'), _local_tz())}")
+    return 0
+
+
+async def cmd_host_process(ctx: Context) -> int:
+    a = ctx.args
+    async with await ctx.connect() as conn:
+        phase = await _phase(conn, a.game, a.phase)
+        reply = await conn.request("process", game=a.game, phase=phase, **({"reason": a.reason} if a.reason else {}))
+    ctx.emit(_public(reply), f"{a.game} {phase}: processing now (the results arrive as usual: "
+             f"{PROG} results {a.game})")
+    return 0
+
+
+async def cmd_host_preview(ctx: Context) -> int:
+    a = ctx.args
+    async with await ctx.connect() as conn:
+        phase = await _phase(conn, a.game, a.phase)
+        reply = await conn.request("preview", game=a.game, phase=phase)
+    ctx.emit(_public(reply), view.render_preview(reply))
+    return 0
+
+
+async def cmd_host_rollback(ctx: Context) -> int:
+    a = ctx.args
+    async with await ctx.connect() as conn:
+        phase = await _phase(conn, a.game, a.phase)
+        reply = await conn.request("rollback", game=a.game, phase=phase, reason=a.reason)
+    ctx.emit(_public(reply), f"{reply.get('game')}: rolled back from {phase} to {reply.get('phase')}, whose orders "
+             f"are open again; deadline {view.when(reply.get('deadline'), _local_tz())}")
+    return 0
+
+
+async def cmd_host_replace(ctx: Context) -> int:
+    a = ctx.args
+    fields: dict[str, Any] = {"game": a.game, "nation": a.nation.lower()}
+    if a.name:
+        fields["name"] = a.name
+    if a.reason:
+        fields["reason"] = a.reason
+    async with await ctx.connect() as conn:
+        reply = await conn.request("replace", **fields)
+    if reply.get("invite"):
+        text = (f"{reply.get('nation')} is open for a new player: invite {reply['invite']}\n"
+                f"the code is shown only once; the player runs: {PROG} join CODE")
+    else:
+        text = f"{reply.get('nation')} is now played by {reply.get('player')}"
+        if reply.get("token"):
+            text += (f"\na new account: its token is {reply['token']} (shown only once); the player runs: "
+                     f"{PROG} login --token TOKEN")
+    ctx.emit(_public(reply), text)
+    return 0
+
+
+async def cmd_host_enter_orders(ctx: Context) -> int:
+    a = ctx.args
+    text = _read_orders(a)
+    async with await ctx.connect() as conn:
+        phase = await _phase(conn, a.game, a.phase)
+        reply = await conn.request("enter_orders", game=a.game, phase=phase, nation=a.nation.lower(), text=text,
+                                   **({"reason": a.reason} if a.reason else {}))
+    reply.setdefault("nation", a.nation.lower())
+    ctx.emit(_public(reply), view.render_orders_reply(reply))
+    return commands.orders_exit_code(reply)
+
+
+async def cmd_host_advertise(ctx: Context) -> int:
+    a = ctx.args
+    async with await ctx.connect() as conn:
+        reply = await conn.request("advertise", game=a.game, nation=a.nation.lower(), value=not a.off)
+    on = reply.get("advertised", not a.off)
+    state = "advertised as open" if on else "no longer advertised"
+    ctx.emit(_public(reply), f"{reply.get('game')}: {reply.get('nation')} is {state}")
+    return 0
+
+
+async def cmd_host_export(ctx: Context) -> int:
+    a = ctx.args
+    async with await ctx.connect() as conn:
+        reply = await conn.request("export", game=a.game)
+    data = reply.get("save")
+    if not isinstance(data, (bytes, bytearray)):
+        raise Failure("the server sent no save")
+    out = Path(a.output)
+    try:
+        out.write_bytes(bytes(data))
+    except OSError as e:
+        raise UsageError(f"cannot write {out}: {e.strerror or e}") from None
+    info = {"game": reply.get("game"), "name": reply.get("name"), "file": str(out), "bytes": len(data)}
+    ctx.emit(info, f"wrote {out} ({len(data)} bytes; check it with: kessen verify {out})")
+    return 0
+
+
 async def cmd_host_create(ctx: Context) -> int:
     a = ctx.args
     fields: dict[str, Any] = {"ruleset": a.ruleset, "title": a.title}
@@ -262,10 +479,10 @@ def build_parser() -> argparse.ArgumentParser:
     add("login", cmd_login, "check a token (--token) and save it and --server in the config file")
 
     p = add("board", cmd_board, "show a game: phase, deadline, nations with centres and units, who is ready")
-    p.add_argument("game", metavar="GAME")
+    p.add_argument("game", metavar="GAME", help=GAME_HELP)
 
     p = add("orders", cmd_orders, "submit your whole set of orders for the current phase (replaces earlier ones)")
-    p.add_argument("game", metavar="GAME")
+    p.add_argument("game", metavar="GAME", help=GAME_HELP)
     p.add_argument("source", nargs="?", metavar="FILE", help="file of orders, one per line; '-' or none: stdin")
     p.add_argument("-f", "--file", help="same as FILE")
     p.add_argument("--phase", help="the phase the orders are for (default: the game's current phase)")
@@ -273,20 +490,62 @@ def build_parser() -> argparse.ArgumentParser:
                "exit code 1 if a line was rejected"
 
     p = add("ready", cmd_ready, "mark yourself ready for the current phase (or not, with --unready)")
-    p.add_argument("game", metavar="GAME")
+    p.add_argument("game", metavar="GAME", help=GAME_HELP)
     p.add_argument("--unready", action="store_true", help="withdraw the ready flag")
     p.add_argument("--phase", help="default: the game's current phase")
 
     p = add("legal", cmd_legal, "list your legal orders for the current phase")
-    p.add_argument("game", metavar="GAME")
+    p.add_argument("game", metavar="GAME", help=GAME_HELP)
     p.add_argument("--phase", help="default: the game's current phase")
 
     p = add("results", cmd_results, "show a phase's results: every order with its result and reason")
-    p.add_argument("game", metavar="GAME")
+    p.add_argument("game", metavar="GAME", help=GAME_HELP)
     p.add_argument("--phase", help="the phase (S1901M); default: the last adjudicated")
     p.add_argument("--all", action="store_true", help="every adjudicated phase")
 
-    h = sub.add_parser("host", help="host tools: create games, invite players", description="Host tools.")
+    p = add("press", cmd_press, "send press (a message) to other players in a game")
+    p.add_argument("game", metavar="GAME", help=GAME_HELP)
+    p.add_argument("text", nargs="+", metavar="TEXT", help="the message (quote it, or give several words); "
+                   "'-': read it from standard input")
+    p.add_argument("--to", required=True, metavar="NATION[,NATION]",
+                   help="recipients: nations separated by commas, 'all' (everyone: broadcast) or 'host' "
+                        "(the game's host; may be combined with nations)")
+    p.add_argument("--grey", action="store_true", help="send anonymously (grey press), if the game allows it")
+    p.epilog = "whether private press, broadcasts or grey press are allowed is a game setting; a refusal exits 1"
+
+    p = add("inbox", cmd_inbox, "read the press you sent and received in a game, oldest first")
+    p.add_argument("game", metavar="GAME", help=GAME_HELP)
+    p.add_argument("--after", type=int, metavar="ID", help="only messages after this message number")
+    p.add_argument("--threads", action="store_true", help="group the messages into conversations by correspondents")
+
+    p = add("history", cmd_history, "show a game's history: host actions (pauses, extensions, rollbacks, "
+            "replacements, entered orders) and other events, with who, why and when")
+    p.add_argument("game", metavar="GAME", help=GAME_HELP)
+
+    p = add("vote", cmd_vote, "vote for or against a draw, or to concede, this phase")
+    p.add_argument("game", metavar="GAME", help=GAME_HELP)
+    p.add_argument("kind", choices=("draw", "concede"), help="draw: end the game shared among the survivors; "
+                   "concede: concede the game")
+    p.add_argument("value", metavar="yes|no", help="your vote")
+    p.add_argument("--phase", help="default: the game's current phase")
+
+    p = add("absence", cmd_absence, "record a period you will be away from a game (the host sees it; a "
+            "deadline that falls inside it moves, within the game's limit)")
+    p.add_argument("game", metavar="GAME", help=GAME_HELP)
+    p.add_argument("--from", dest="start", required=True, metavar="ISO",
+                   help="start, ISO 8601 (2027-01-15 or 2027-01-15T18:00; your local time unless it ends in Z "
+                        "or an offset)")
+    p.add_argument("--to", dest="end", required=True, metavar="ISO", help="end, same format")
+    p.add_argument("--reason", help="why (shown to the host)")
+
+    p = add("profile", cmd_profile, "show or set your profile: the time zone your reminders show deadlines in")
+    p.add_argument("--tz", metavar="ZONE", help="an IANA time zone, e.g. Europe/London or Asia/Tokyo; '' clears it; "
+                   "without --tz the profile is only shown")
+
+    h = sub.add_parser("host", help="host tools: create games, invite players, pause, extend, process, "
+                       "roll back, replace players, enter orders, export",
+                       description="Host tools for the games you host. "
+                       "Every action is recorded in the game's history with its reason.")
     hsub = h.add_subparsers(dest="host_command", metavar="SUBCOMMAND")
     h.set_defaults(func=None, subparser=h)
     p = add("create", cmd_host_create, "create a game (needs a host account)", hsub)
@@ -294,8 +553,71 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--title", required=True, help="the game's title")
     p.add_argument("--settings", help="game settings as JSON (see PROTOCOL.md), e.g. '{\"start\": \"full\"}'")
     p = add("invite", cmd_host_invite, "make invite codes for a game you host", hsub)
-    p.add_argument("game", metavar="GAME")
+    p.add_argument("game", metavar="GAME", help=GAME_HELP)
     p.add_argument("--nation", action="append", help="bind the code to a nation (repeat for several codes)")
+
+    p = add("pause", cmd_host_pause, "pause a game: the deadline stops until resumed", hsub)
+    p.add_argument("game", metavar="GAME", help=GAME_HELP)
+    p.add_argument("--reason", required=True, help="why (shown to the players and kept in the history)")
+
+    p = add("resume", cmd_host_resume, "resume a paused game: the deadline runs again with the time that was "
+            "left (at least the game's minimum)", hsub)
+    p.add_argument("game", metavar="GAME", help=GAME_HELP)
+    p.add_argument("--reason", help="why (kept in the history)")
+
+    p = add("extend", cmd_host_extend, "move the current phase's deadline later", hsub)
+    p.add_argument("game", metavar="GAME", help=GAME_HELP)
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--seconds", type=int, metavar="N", help="extend by N seconds")
+    g.add_argument("--hours", type=float, metavar="H", help="extend by H hours (1.5 = 90 minutes)")
+    p.add_argument("--reason", help="why (shown to the players and kept in the history)")
+    p.add_argument("--phase", help="default: the game's current phase")
+
+    p = add("process", cmd_host_process, "process (adjudicate) the current phase now, without waiting for the "
+            "deadline; missing orders are treated as at the deadline", hsub)
+    p.add_argument("game", metavar="GAME", help=GAME_HELP)
+    p.add_argument("--phase", help="the phase to process, as a guard (S1901M): refused if it is not the current "
+                   "one; default: the game's current phase")
+    p.add_argument("--reason", help="why (kept in the history)")
+
+    p = add("preview", cmd_host_preview, "show what processing the current phase now would give (nothing is stored "
+            "or shown to the players)", hsub)
+    p.add_argument("game", metavar="GAME", help=GAME_HELP)
+    p.add_argument("--phase", help="default: the game's current phase")
+
+    p = add("rollback", cmd_host_rollback, "undo the last adjudicated phase: its orders are open again with a new "
+            "deadline", hsub)
+    p.add_argument("game", metavar="GAME", help=GAME_HELP)
+    p.add_argument("--reason", required=True, help="why (shown to the players and kept in the history)")
+    p.add_argument("--phase", help="the game's current phase, as a guard against rolling back twice "
+                   "(default: the current phase)")
+
+    p = add("replace", cmd_host_replace, "replace a nation's player: with --name, that user (an account is made "
+            "if the name is new, and its token printed); else the seat is freed and a new invite code printed", hsub)
+    p.add_argument("game", metavar="GAME", help=GAME_HELP)
+    p.add_argument("nation", metavar="NATION", help="the nation, e.g. france")
+    p.add_argument("--name", help="the player who takes over the nation (an existing user, or a new account)")
+    p.add_argument("--reason", help="why (kept in the history)")
+
+    p = add("enter-orders", cmd_host_enter_orders, "enter a nation's orders for the current phase on the "
+            "player's behalf (replaces theirs)", hsub)
+    p.add_argument("game", metavar="GAME", help=GAME_HELP)
+    p.add_argument("nation", metavar="NATION", help="the nation, e.g. france")
+    p.add_argument("source", nargs="?", metavar="FILE", help="file of orders, one per line; '-' or none: stdin")
+    p.add_argument("-f", "--file", help="same as FILE")
+    p.add_argument("--phase", help="default: the game's current phase")
+    p.add_argument("--reason", help="why (shown to the player and kept in the history)")
+    p.epilog = "exit code 1 if a line was rejected (the others are stored)"
+
+    p = add("advertise", cmd_host_advertise, "advertise a nation without a player or in civil disorder as open to a "
+            "standby player, who takes it with join", hsub)
+    p.add_argument("game", metavar="GAME", help=GAME_HELP)
+    p.add_argument("nation", metavar="NATION", help="the nation, e.g. france")
+    p.add_argument("--off", action="store_true", help="stop advertising it")
+
+    p = add("export", cmd_host_export, "download the game as a save file (.kessen; verify it with kessen verify)", hsub)
+    p.add_argument("game", metavar="GAME", help=GAME_HELP)
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write")
     return parser
 
 

@@ -128,7 +128,7 @@ class Connection:
             self.waiting.clear()
             self.changed.set()
 
-    async def request(self, kind: str, **fields: Any) -> dict[str, Any]:
+    async def request(self, kind: str, /, **fields: Any) -> dict[str, Any]:
         """Send one request and return its ``ok`` reply.
 
         Raises:
@@ -162,4 +162,18 @@ class Connection:
             pass
 
 
-__all__ = ["ClientError", "ConnectError", "Connection", "PROTOCOL_VERSIONS", "Refused"]
+async def fetch_inbox(conn: Any, game: str, after: int = 0, pages: int = 1000) -> list[dict[str, Any]]:
+    """Every press message of ``game`` the user may read after message ``after``, asking for
+    page after page while the server says there is ``more`` (at most ``pages`` requests)."""
+    out: list[dict[str, Any]] = []
+    for _ in range(pages):
+        reply = await conn.request("inbox", game=game, **({"after": after} if after else {}))
+        got = reply.get("messages") or []
+        out += got
+        if not reply.get("more") or not got:
+            break
+        after = int(got[-1]["id"])
+    return out
+
+
+__all__ = ["ClientError", "ConnectError", "Connection", "PROTOCOL_VERSIONS", "Refused", "fetch_inbox"]

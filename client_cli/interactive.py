@@ -4,23 +4,36 @@
 the text to show; it keeps the current game, the draft of orders and what completion needs.
 Orders typed at the prompt are read with the server's own parser
 (:func:`client_cli.commands.check_order_line`) and kept in a numbered draft; ``submit`` sends
-the whole draft, so the server's rejected line numbers are the draft's. Pushes that arrive
-meanwhile are announced above the prompt (:func:`client_cli.view.render_push`).
+the whole draft, so the server's rejected line numbers are the draft's. A mistyped line gets the
+closest legal order as a suggestion (:func:`client_cli.commands.suggest`) that ``y`` takes.
+``press``, ``inbox`` (conversations grouped by correspondents), ``history`` and ``vote`` act on
+the current game.
+
 :func:`run_shell` adds the prompt: history in the config directory, completion of commands,
-game ids, legal orders and place names (:func:`client_cli.commands.complete`).
+game ids, legal orders, nations and place names (:func:`client_cli.commands.complete`). Pushes
+(results, press, reminders, host actions) are announced as they arrive
+(:func:`client_cli.view.render_push`) through prompt_toolkit's ``patch_stdout``, which prints
+them above the prompt and redraws the line being typed, untouched; after one that moves the
+current game the prompt shows the new phase (:meth:`Shell.follow`). A command's own reply is
+written directly, before the next prompt, so pasted lines and their replies stay in order.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 from typing import Any, Iterable
 
 from . import commands, view
-from .connection import ConnectError, Connection, Refused
+from .connection import ConnectError, Connection, Refused, fetch_inbox
+
+PHASE_EVENTS = ("started", "adjudicated", "rolled_back", "deadline", "ended", "event", "seat")
+"""Pushes after which the shell fetches the current game's view again (prompt, legal orders)."""
 
 HELP = "\n".join(f"  {k:<8} {v}" for k, v in commands.SHELL_COMMANDS.items()) + \
-    "\n  anything else is an order line (A par - bur) added to the draft"
+    "\n  anything else is an order line (A par - bur) added to the draft;" \
+    "\n  after 'did you mean: ...', 'y' takes the suggested order"
 
 
 class Shell:
@@ -35,9 +48,16 @@ class Shell:
         self.draft: list[str] = []
         self.legal: list[str] = []
         self.places: list[str] = []
+        self.stale = False  # a push moved the current game: its view is fetched again
+        self.suggestion: str | None = None  # a legal order offered for a mistyped line; 'y' takes it
+        self.replaces: int | None = None  # ... in place of this draft line (an order that parsed but is not legal)
         self.game_ids: list[str] = [g["game"] for g in games]
         self.shown: dict[str, int] = {g["game"]: g.get("seq", 0) for g in games}
         self.shown.update(getattr(conn, "since", None) or {})  # resynced from a previous run's seqs
+
+    def nations(self) -> list[str]:
+        """The current game's nations, for completion."""
+        return sorted(s["nation"] for s in (self.view or {}).get("seats", []))
 
     @property
     def prompt(self) -> str:
@@ -74,9 +94,30 @@ class Shell:
         for game, pushes in self.conn.pushes.items():
             for p in pushes:
                 if p.get("seq", 0) > self.shown.get(game, 0):
-                    lines.append(view.render_push(p))
+                    lines.append(view.render_push(p, self.local))
                     self.shown[game] = p["seq"]
+                    if game == self.game and p.get("event") in PHASE_EVENTS:
+                        self.stale = True
         return lines
+
+    async def follow(self) -> str | None:
+        """After a push that moved the current game (a new phase, a rollback, a deadline): fetch
+        its view again; if the phase changed, empty the draft (it was for the old phase) and
+        say so."""
+        if not self.stale:
+            return None
+        self.stale = False
+        old = (self.view or {}).get("phase")
+        try:
+            await self.refresh()
+        except (Refused, ConnectError):
+            return None
+        new = (self.view or {}).get("phase")
+        if new == old:
+            return None
+        note = f"now {new}" + (f"; the draft for {old} is emptied" if self.draft else "")
+        self.draft, self.suggestion = [], None
+        return note
 
     async def execute(self, line: str) -> str | None:
         """Run one line; returns the text to show, or None to leave.
@@ -88,6 +129,14 @@ class Shell:
         if not words:
             return ""
         cmd, rest = words[0].lower(), words[1:]
+        offered, self.suggestion = self.suggestion, None
+        if offered is not None and line.strip().lower() in ("y", "yes"):
+            if self.replaces is not None and self.replaces < len(self.draft):
+                self.draft[self.replaces] = offered
+                return f"replaced {self.replaces + 1}: {offered}"
+            self.draft.append(offered)
+            return f"added {len(self.draft)}: {offered}"
+        self.replaces = None
         try:
             return await self._run(cmd, rest, line.strip())
         except Refused as e:
@@ -117,9 +166,9 @@ class Shell:
             return self._add_order(line)
         if self.game is None:
             return "no game: 'games' lists them, 'use GAME' picks one"
-        return await self._game_command(cmd, rest)
+        return await self._game_command(cmd, rest, line)
 
-    async def _game_command(self, cmd: str, rest: list[str]) -> str:
+    async def _game_command(self, cmd: str, rest: list[str], line: str) -> str:
         assert self.game is not None
         if cmd == "board":
             await self.refresh()
@@ -137,6 +186,29 @@ class Shell:
         if cmd == "clear":
             self.draft = []
             return "the draft is empty"
+        if cmd == "press":
+            if len(rest) < 2:
+                return "press TO[,TO] TEXT  (TO: a nation, all, or host)"
+            try:
+                to = commands.parse_recipients(rest[0])
+            except ValueError as e:
+                return str(e)
+            text = line.split(None, 2)[2]
+            reply = await self.conn.request("press", game=self.game, to=to, text=text)
+            return f"sent press #{reply.get('id')} to {', '.join(to)}"
+        if cmd == "inbox":
+            got = await fetch_inbox(self.conn, self.game)
+            me = self._me()
+            threads = commands.threads(got, me)
+            if rest:
+                want = {r.lower() for r in ",".join(rest).split(",") if r}
+                threads = [t for t in threads if want & set(t[0])]
+                if not threads:
+                    return f"no press with {', '.join(sorted(want))}"
+            return view.render_threads(threads, self.local)
+        if cmd == "history":
+            events = (await self.conn.request("history", game=self.game))["events"]
+            return view.render_history(events, self.local)
         if cmd == "results":
             await self.conn.request("resync", game=self.game, after=0)
             push = commands.pick_results(self.conn.pushes.get(self.game, []), rest[0] if rest else None)
@@ -147,8 +219,23 @@ class Shell:
         if cmd == "submit":
             reply = await self.conn.request("orders", game=self.game, phase=phase, text="\n".join(self.draft))
             return view.render_orders_reply(reply)
+        if cmd == "vote":
+            if len(rest) != 2 or rest[0].lower() not in ("draw", "concede"):
+                return "vote draw|concede yes|no"
+            try:
+                value = commands.parse_flag(rest[1])
+            except ValueError as e:
+                return str(e)
+            await self.conn.request("vote", game=self.game, phase=phase, kind=rest[0].lower(), value=value)
+            what = "a draw" if rest[0].lower() == "draw" else "conceding"
+            return f"{phase}: you vote {'for' if value else 'against'} {what}"
         reply = await self.conn.request(cmd, game=self.game, phase=phase)  # ready / unready
         return f"{phase}: {'ready' if reply['ready'] else 'not ready'}"
+
+    def _me(self) -> str | None:
+        """Who the user is in press: their nation, ``host`` for the host, else None."""
+        v = self.view or {}
+        return v.get("nation") or ("host" if v.get("host") else None)
 
     def _add_order(self, line: str) -> str:
         if self.ruleset is None:
@@ -157,8 +244,17 @@ class Shell:
         units = commands.board_units((self.view or {}).get("state") or {})
         order, text = commands.check_order_line(line, self.ruleset, units)
         if order is None:
+            self.suggestion = commands.suggest(line, self.legal)
+            if self.suggestion is not None:
+                return f"not added: {text}\ndid you mean: {self.suggestion}  ('y' adds it)"
             return f"not added: {text} ('help' lists the commands)"
         self.draft.append(text)
+        if self.legal and text not in self.legal:
+            self.suggestion = commands.suggest(line, self.legal)
+            self.replaces = len(self.draft) - 1
+            hint = f"\ndid you mean: {self.suggestion}  ('y' takes it instead)" \
+                if self.suggestion and self.suggestion != text else ""
+            return f"added {len(self.draft)}: {text}\nnote: not a legal order now; it would fail{hint}"
         return f"added {len(self.draft)}: {text}"
 
 
@@ -168,7 +264,8 @@ def _completer(shell: Shell) -> Any:
     class ShellCompleter(Completer):  # type: ignore[misc]
         def get_completions(self, document: Any, complete_event: Any) -> Iterable[Any]:
             for text, back in commands.complete(document.text_before_cursor, games=shell.game_ids,
-                                                legal=shell.legal, places=shell.places):
+                                                legal=shell.legal, places=shell.places,
+                                                nations=shell.nations()):
                 yield Completion(text, start_position=-back)
 
     return ShellCompleter()
@@ -194,26 +291,34 @@ async def run_shell(conn: Connection | Any, history: Path, local: Any = None, *,
             conn.changed.clear()
             for line in shell.new_pushes():
                 print(line, flush=True)
+            note = await shell.follow()
+            if note:
+                print(note, flush=True)
+            session.app.invalidate()  # the prompt names the phase
 
     print(view.render_welcome(conn.welcome) + "\n'help' lists the commands; Tab completes", flush=True)
     if away and getattr(conn, "since", None):  # the last run's seqs were saved: show what it missed
         print(f"{len(away)} update{'s' if len(away) != 1 else ''} since your last session:", flush=True)
         print("\n".join(away), flush=True)
+    direct = sys.stdout  # between prompts, replies go straight out, in order with the typed lines
     with patch_stdout():
         task = asyncio.create_task(announce())
         try:
             while True:
                 try:
-                    line = await session.prompt_async(shell.prompt)
+                    line = await session.prompt_async(lambda: shell.prompt)
                 except KeyboardInterrupt:
                     continue
                 except EOFError:
                     break
-                out = await shell.execute(line)
+                try:
+                    out = await shell.execute(line)
+                except Exception as e:  # noqa: BLE001 - a client bug must not end the session
+                    out = f"client error: {type(e).__name__}: {e}"
                 if out is None:
                     break
                 if out:
-                    print(out, flush=True)
+                    print(out, file=direct, flush=True)
         finally:
             task.cancel()
     return 0

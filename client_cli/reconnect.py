@@ -166,7 +166,7 @@ class Reconnecting:
             delay = min(delay * 2, self.max_backoff)
         return None
 
-    async def request(self, kind: str, **fields: Any) -> dict[str, Any]:
+    async def request(self, kind: str, /, **fields: Any) -> dict[str, Any]:
         """As :meth:`Connection.request`; while reconnecting, waits (up to the timeout) first.
 
         Raises:

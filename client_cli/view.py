@@ -193,7 +193,113 @@ def render_legal(options: dict[str, list[str]]) -> str:
     return "\n".join(lines) or "nothing to order"
 
 
-def render_push(push: dict[str, Any]) -> str:
+def duration(seconds: float) -> str:
+    """A span of time for people.
+
+    >>> duration(5400), duration(59), duration(2 * 86400 + 3600), duration(86400)
+    ('1 h 30 min', '59 s', '2 d 1 h', '1 d')
+    """
+    s = int(seconds)
+    d, rest = divmod(s, 86400)
+    h, rest = divmod(rest, 3600)
+    m, sec = divmod(rest, 60)
+    if d:
+        return f"{d} d" + (f" {h} h" if h else "")
+    if h:
+        return f"{h} h {m:02d} min"
+    return f"{m} min {sec:02d} s" if m else f"{sec} s"
+
+
+def _names(xs: Iterable[Any] | None) -> str:
+    return ", ".join(str(x) for x in xs or []) or "-"
+
+
+def render_message(m: dict[str, Any], local: tzinfo | None = None) -> str:
+    """One press message: number, phase, time, sender, recipients, then the text (indented
+    if it has several lines).
+
+    >>> print(render_message({"id": 3, "phase": "S1901M", "from": "france", "to": ["england"],
+    ...                       "text": "Hello", "time": 1_800_000_000}))
+    #3 S1901M 2027-01-15 08:00 UTC  france -> england: Hello
+    >>> print(render_message({"id": 4, "phase": "S1901M", "from": None, "to": ["all"], "text": "a\\nb"}))
+    #4 S1901M  (anonymous) -> all: a
+        b
+    """
+    stamp = f" {when(m['time'], local)}" if m.get("time") is not None else ""
+    text = str(m.get("text", "")).replace("\n", "\n    ")
+    who = f"{m.get('from') or '(anonymous)'} -> {_names(m.get('to'))}"
+    return f"#{m.get('id')} {m.get('phase') or '-'}{stamp}  {who}: {text}"
+
+
+def render_inbox(messages: Sequence[dict[str, Any]], local: tzinfo | None = None) -> str:
+    """The ``inbox`` reply, oldest first, one message per line."""
+    return "\n".join(render_message(m, local) for m in messages) or "no press"
+
+
+def render_threads(threads: Sequence[tuple[tuple[str, ...], list[dict[str, Any]]]],
+                   local: tzinfo | None = None) -> str:
+    """Press grouped into conversations (:func:`client_cli.commands.threads`): a header naming
+    the correspondents and the count, then the messages."""
+    if not threads:
+        return "no press"
+    out = []
+    for who, msgs in threads:
+        out.append(f"with {', '.join(who)} ({len(msgs)} message{'s' * (len(msgs) != 1)}):")
+        out += ["  " + render_message(m, local) for m in msgs]
+    return "\n".join(out)
+
+
+def render_event(e: dict[str, Any], local: tzinfo | None = None) -> str:
+    """One entry of the game's history (host actions and other events).
+
+    >>> render_event({"n": 2, "phase": "S1901M", "kind": "pause", "by": "boss", "reason": "holiday",
+    ...               "time": 1_800_000_000, "data": {"left": 3600}})
+    '2  S1901M  2027-01-15 08:00 UTC  pause by boss: holiday (left: 3600)'
+    """
+    stamp = f"  {when(e['time'], local)}" if e.get("time") is not None else ""
+    text = f"{e.get('n')}  {e.get('phase') or '-'}{stamp}  {e.get('kind')}"
+    if e.get("by") is not None:
+        text += f" by {e['by']}"
+    if e.get("reason"):
+        text += f": {e['reason']}"
+    data = e.get("data")
+    if isinstance(data, dict) and data:
+        text += " (" + ", ".join(f"{k}: {v}" for k, v in sorted(data.items())) + ")"
+    elif data not in (None, {}, []):
+        text += f" ({data})"
+    return text
+
+
+def render_history(events: Sequence[dict[str, Any]], local: tzinfo | None = None) -> str:
+    """The ``history`` reply, one event per line."""
+    return "\n".join(render_event(e, local) for e in events) or "no events yet"
+
+
+def render_preview(reply: dict[str, Any]) -> str:
+    """The ``preview`` reply: what processing the phase now would give (nothing is stored)."""
+    lines = [f"preview of {reply.get('phase')} (not processed; nothing was stored)"]
+    by_nation: dict[str, list[list[str]]] = {}
+    for nation, text, result, reason in reply.get("results", []):
+        why = reason_text(reason)
+        by_nation.setdefault(nation, []).append([f"  {text}", result + (f": {why}" if why else "")])
+    for nation in sorted(by_nation):
+        lines.append(nation)
+        lines += table(by_nation[nation])
+    events = reply.get("events") or []
+    if events:
+        lines.append("events:")
+        for ev in events:
+            code, nation, at, detail = (list(ev) + [None] * 4)[:4]
+            lines.append("  " + " ".join(str(x) for x in (code, nation, at, detail) if x))
+    missing = reply.get("missing")
+    if missing:
+        lines.append("without orders: " + (_names(missing) if isinstance(missing, list) else str(missing)))
+    if reply.get("next"):
+        lines.append(f"next: {reply['next']}")
+    return "\n".join(lines)
+
+
+def render_push(push: dict[str, Any], local: tzinfo | None = None) -> str:
     """One line announcing a push in the interactive shell.
 
     >>> render_push({"game": "g1", "seq": 4, "event": "status", "phase": "S1901M", "nation": "france",
@@ -213,7 +319,38 @@ def render_push(push: dict[str, Any]) -> str:
     if ev == "adjudicated":
         return f"* {g} {push.get('phase')} adjudicated; now {push.get('next')} ('results' shows them)"
     if ev == "ended":
-        return f"* {g} ended at {push.get('phase')}: {push.get('winner') or 'no winner'} wins"
+        result, winner = push.get("result") or "victory", push.get("winner")
+        text = f"* {g} ended{' at ' + push['phase'] if push.get('phase') else ''}: "
+        if result == "victory":
+            return text + f"{winner or 'no winner'} wins"
+        text += result + (f", {winner} wins" if winner else "")
+        return text + (f" (survivors: {_names(push.get('survivors'))})" if push.get("survivors") else "")
+    if ev == "press":
+        return f"* {g} press {render_message(push, local)}"
+    if ev == "press_released":
+        return f"* {g}: the game's press is released to everyone ('inbox' shows it)"
+    if ev == "event":
+        return f"* {g} {render_event(push, local)}"
+    if ev == "reminder":
+        missing = push.get("missing")
+        left = push.get("seconds_left")
+        soon = f" in {duration(left)}" if isinstance(left, (int, float)) else ""
+        return (f"* {g} {push.get('phase')}: reminder: the deadline is{soon}, {when(push.get('deadline'), local)}"
+                + (f"; still missing: {_names(missing) if isinstance(missing, list) else missing}" if missing else ""))
+    if ev == "deadline":
+        return (f"* {g} {push.get('phase')}: deadline now {when(push.get('deadline'), local)}"
+                + (f" ({push['reason']})" if push.get("reason") else ""))
+    if ev == "orders_entered":
+        return f"* {g} {push.get('phase')}: {push.get('by') or 'the host'} entered orders for {push.get('nation')}"
+    if ev == "rolled_back":
+        return f"* {g} rolled back to {push.get('phase')}; deadline {when(push.get('deadline'), local)}"
+    if ev == "vote":
+        who = f"{push['nation']} votes " if push.get("nation") else "a vote "
+        value = {True: "yes ", False: "no "}.get(push.get("value"), "")
+        what = "to concede" if push.get("kind") == "concede" else f"on a {push.get('kind') or 'draw'}"
+        return f"* {g} {push.get('phase') or '-'}: {who}{value}{what}"
+    if ev == "summary":
+        return f"* {g}: the game's summary is ready"
     if ev == "civil_disorder":
         return f"* {g}: {push.get('nation')} {'is' if push.get('value') else 'is no longer'} in civil disorder"
     if ev == "quarantined":
@@ -221,5 +358,6 @@ def render_push(push: dict[str, Any]) -> str:
     return f"* {g}: {ev}"
 
 
-__all__ = ["render_push", "reason_text", "render_board", "render_games", "render_legal", "render_orders_reply",
+__all__ = ["duration", "render_event", "render_history", "render_inbox", "render_message", "render_preview",
+           "render_push", "render_threads", "reason_text", "render_board", "render_games", "render_legal", "render_orders_reply",
            "render_results", "render_welcome", "table", "when"]

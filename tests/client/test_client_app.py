@@ -4,14 +4,12 @@ line number), everyone is ready and the results come back; in text and in ``--js
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import socket
 import stat
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -19,41 +17,14 @@ from typing import Any
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
-from wsclient import ROOT, ServerProcess, kessen  # the server tests' helpers
+from wsclient import ROOT, ServerProcess  # the server tests' helpers
+
+from clienthelp import NATIONS, cli, host_token, ok, ok_json
 
 from client_cli import config
-from client_cli.app import build_parser, main
+from client_cli.app import build_parser
 
 pytestmark = pytest.mark.slow
-
-NATIONS = ("austria", "england", "france", "germany", "italy", "russia", "turkey")
-
-
-def cli(*args: str, timeout: float = 60) -> tuple[int, str, str]:
-    """Run ``kessen-client ARGS`` in-process (in a thread, bounded); returns (code, stdout, stderr)."""
-    out, err, result = io.StringIO(), io.StringIO(), []
-    t = threading.Thread(target=lambda: result.append(main([*args, "--timeout", "10"], out=out, err=err)),
-                         daemon=True)
-    t.start()
-    t.join(timeout)
-    assert not t.is_alive() and result, f"kessen-client {' '.join(args)} did not finish"
-    return result[0], out.getvalue(), err.getvalue()
-
-
-def ok(*args: str) -> str:
-    code, out, err = cli(*args)
-    assert code == 0, (args, out, err)
-    return out
-
-
-def ok_json(*args: str) -> Any:
-    return json.loads(ok(*args, "--json"))
-
-
-def host_token(tmp: Path) -> str:
-    r = kessen("user", "add", "boss", "--host", "--db", str(tmp / "k.db"))
-    assert r.returncode == 0, r.stderr
-    return r.stdout.split("token: ")[1].split()[0]
 
 
 @pytest.fixture

@@ -127,3 +127,70 @@ def test_pick_results_by_phase() -> None:
     assert commands.pick_results([], None) is None
     pushes = [{"event": "adjudicated", "phase": "S1901M", "seq": 3}, {"event": "status", "seq": 4}]
     assert commands.pick_results(pushes, "S1901M") == pushes[0]
+
+
+@pytest.mark.parametrize("push, line", [
+    ({"event": "press", "id": 3, "from": "france", "to": ["austria", "italy"], "text": "Hi", "phase": "S1901M",
+      "time": 1_800_000_000}, "* g1 press #3 S1901M 2027-01-15 08:00 UTC  france -> austria, italy: Hi"),
+    ({"event": "press", "id": 4, "from": None, "to": ["austria"], "text": "Boo", "phase": "S1901M"},
+     "* g1 press #4 S1901M  (anonymous) -> austria: Boo"),
+    ({"event": "event", "n": 2, "phase": "S1901M", "kind": "extend", "by": "boss", "reason": "weekend",
+      "time": 1_800_000_000, "data": {"seconds": 3600}},
+     "* g1 2  S1901M  2027-01-15 08:00 UTC  extend by boss: weekend (seconds: 3600)"),
+    ({"event": "reminder", "phase": "S1901M", "deadline": 1_800_003_600, "seconds_left": 3600,
+      "missing": ["F bre"]},
+     "* g1 S1901M: reminder: the deadline is in 1 h 00 min, 2027-01-15 09:00 UTC; still missing: F bre"),
+    ({"event": "deadline", "phase": "S1901M", "deadline": 1_800_000_000, "reason": "absence"},
+     "* g1 S1901M: deadline now 2027-01-15 08:00 UTC (absence)"),
+    ({"event": "orders_entered", "phase": "S1901M", "nation": "italy", "text": "A ven H", "by": "boss"},
+     "* g1 S1901M: boss entered orders for italy"),
+    ({"event": "rolled_back", "phase": "S1901M", "deadline": 1_800_000_000},
+     "* g1 rolled back to S1901M; deadline 2027-01-15 08:00 UTC"),
+    ({"event": "vote", "phase": "S1901M", "nation": "france", "kind": "draw", "value": True},
+     "* g1 S1901M: france votes yes on a draw"),
+    ({"event": "ended", "phase": "F1905M", "result": "draw", "winner": None, "survivors": ["france", "italy"]},
+     "* g1 ended at F1905M: draw (survivors: france, italy)"),
+    ({"event": "ended", "phase": "F1910M", "winner": "turkey"}, "* g1 ended at F1910M: turkey wins"),
+])
+def test_new_pushes_read_as_one_line(push: dict, line: str) -> None:
+    """Press, history events, reminders, deadline moves, host-entered orders, rollbacks, votes and
+    the end of a game each show as one line (UTC, no local zone given)."""
+    assert view.render_push({"game": "g1", "seq": 1, **push}) == line
+
+
+def test_threads_and_history_render() -> None:
+    """Press grouped by correspondents shows a header per conversation; an empty history says so."""
+    msgs = [{"id": 1, "from": "france", "to": ["austria"], "text": "a", "phase": "S1901M"},
+            {"id": 2, "from": "austria", "to": ["france"], "text": "b", "phase": "S1901M"},
+            {"id": 3, "from": "italy", "to": ["all"], "text": "c", "phase": "S1901M"}]
+    text = view.render_threads(commands.threads(msgs, "austria"))
+    assert text.splitlines() == ["with france (2 messages):", "  #1 S1901M  france -> austria: a",
+                                 "  #2 S1901M  austria -> france: b", "with all (1 message):",
+                                 "  #3 S1901M  italy -> all: c"]
+    assert view.render_threads([]) == "no press" and view.render_history([]) == "no events yet"
+
+
+def test_suggestion_then_y_takes_it() -> None:
+    """A mistyped order offers the closest legal order; 'y' adds it; any other line drops the offer;
+    a parsed but illegal order is kept with a note, and 'y' replaces it."""
+    import asyncio
+
+    from client_cli.interactive import Shell
+    from server.ruleset_files import load
+
+    class Conn:
+        welcome: dict = {"games": []}
+        pushes: dict = {}
+
+    sh = Shell(Conn())
+    sh.game = "g1"
+    sh.ruleset, sh.view = load("classic"), VIEW | {"state": {"units": [["austria", "A", "vie"], ["austria", "A", "bud"]]}}
+    sh.legal = ["A vie - bud", "A vie - boh", "A vie - gal", "A bud - ser", "A bud - rum"]
+    run = lambda line: asyncio.run(sh.execute(line))  # noqa: E731
+    assert run("A Vie - Bdu").endswith("did you mean: A vie - bud  ('y' adds it)")
+    assert run("y") == "added 1: A vie - bud"
+    assert run("A Vie - Bdu").startswith("not added") and run("draft") == "  1  A vie - bud"
+    assert run("y").startswith("not added")  # the offer was dropped by the line before
+    out = run("A bud - tri")
+    assert out.startswith("added 2: A bud - tri\nnote: not a legal order now") and "A bud - " in out
+    assert run("y").startswith("replaced 2: A bud - ") and len(sh.draft) == 2
