@@ -39,6 +39,7 @@ from ..protocol.codec import encode
 from ..protocol.errors import ProtocolError
 from ..protocol.settings import next_deadline, normalise, shift_for_absences
 from ..storage.repository import Repository, pack
+from .deadlines import time_view
 from .faults import crash_point
 
 log = logging.getLogger("kessen.room")
@@ -179,14 +180,17 @@ class Room:
         return [{"nation": n, "player": s.player, "orders": n in self.orders_in, "ready": n in self.ready,
                  "civil_disorder": s.disorder, "missed": s.missed} for n, s in sorted(self.seats.items())]
 
-    def view(self, user: int) -> dict[str, Any]:
-        """What ``game`` returns: the board, the seats (who is ready, never their orders)."""
+    def view(self, user: int, tz: str | None = None) -> dict[str, Any]:
+        """What ``game`` returns: the board, the seats (who is ready, never their orders); the
+        deadline also as text in UTC and in ``tz`` (the viewer's zone; default the game's)."""
         nation = self.nation_of(user)
+        deadline_utc, deadline_local = time_view(self.deadline, tz or self.settings.get("tz") or "UTC")
         out: dict[str, Any] = {
             "game": self.id, "title": self.title, "ruleset": self.ruleset.id, "status": self.status,
             "phase": self.phase, "state": canonical.state_plain(self.state), "deadline": self.deadline,
             "seq": self.seq, "seats": self.seats_view(), "nation": nation, "host": user == self.host,
             "acting": self.acting(), "settings": self.settings,
+            "deadline_utc": deadline_utc, "deadline_local": deadline_local,
         }
         if nation is not None and nation in self.orders_in:
             row = self.repo.orders(self.id, self.phase)[nation]
