@@ -189,7 +189,8 @@ class Room:
             "game": self.id, "title": self.title, "ruleset": self.ruleset.id, "status": self.status,
             "phase": self.phase, "state": canonical.state_plain(self.state), "deadline": self.deadline,
             "seq": self.seq, "seats": self.seats_view(), "nation": nation, "host": user == self.host,
-            "acting": self.acting(), "settings": self.settings,
+            "acting": self.acting(),
+            "settings": self.settings if user == self.host else {k: v for k, v in self.settings.items() if k != "webhook"},
             "deadline_utc": deadline_utc, "deadline_local": deadline_local,
         }
         if nation is not None and nation in self.orders_in:

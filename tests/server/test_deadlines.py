@@ -269,6 +269,9 @@ def test_webhook_gets_one_post_per_round(tmp_path: Path) -> None:
                             "tz": "Asia/Tokyo", "webhook": rx.url}
                 game, _, _ = make_game(server, settings, title="Far East @everyone")
                 room = svc.rooms[game]
+                host_id = room.host
+                assert room.view(host_id)["settings"]["webhook"] == rx.url  # the URL is a credential:
+                assert "webhook" not in room.view(host_id + 1000)["settings"]  # only the host sees it
                 await room.submit("france", "A par - bur\nA mar - spa\nF bre - mao", "France", clock.now())
                 await room.submit("germany", "A mun - ruh", "Germany", clock.now())
                 clock.advance(3600)
