@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -623,6 +624,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Run one sub-command; returns the exit code."""
+    try:
+        return _main(argv, out, err)
+    except BrokenPipeError:  # `kessen-client board demo | head`: the reader stopped; not an error
+        _silence_stdout()
+        return 0
+
+
+def _main(argv: list[str] | None, out: TextIO | None, err: TextIO | None) -> int:
     out, err = out or sys.stdout, err or sys.stderr
     parser = build_parser()
     try:
@@ -651,6 +660,15 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's last flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def _error(args: argparse.Namespace, err: TextIO, out: TextIO, data: dict[str, Any], text: str) -> None:

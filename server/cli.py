@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, Sequence
@@ -117,7 +118,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _die(str(e))
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
+    except BrokenPipeError:  # `kessen stats ... | head`: the reader stopped; not an error
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the last flush must not fail
+        except (OSError, ValueError):
+            pass
         return 0
 
 

@@ -204,3 +204,20 @@ def test_no_command_prints_help_and_exits_2() -> None:
     code, out, _ = cli()
     assert code == 2 and "COMMAND" in out
     assert build_parser().prog == "kessen-client"
+
+
+def test_output_into_a_closed_pipe_is_not_an_error(monkeypatch: Any, tmp_path: Path) -> None:
+    """`kessen-client board x 2>&1 | head -0`: the reader has gone away; no traceback, exit 0."""
+    import io
+
+    from client_cli import app
+
+    class ClosedPipe(io.StringIO):
+        def write(self, s: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    silenced: list[bool] = []
+    monkeypatch.setattr(app, "_silence_stdout", lambda: silenced.append(True))
+    argv = ["--config", str(tmp_path / "none.toml"), "board", "x"]  # no token: a usage error is printed
+    assert app.main(argv, out=ClosedPipe(), err=ClosedPipe()) == 0
+    assert silenced == [True]
