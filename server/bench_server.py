@@ -184,7 +184,7 @@ def prepare(tmp: Path, clients: int, games: int) -> dict[str, Any]:
             room = rooms[i % games]
             nation = nations[i // games]
             uid, token = service.add_user(f"p{i}", "player", hashed)
-            room.claim(nation, uid, f"p{i}")
+            room.claim(nation, uid, f"p{i}", service.clock.now())
             if (room.ruleset.id, nation) not in texts:
                 texts[(room.ruleset.id, nation)] = board_keeping_orders(room.ruleset, room.state, nation)
             plan_clients.append({"token": token, "game": room.id, "nation": nation, "phase": room.phase,

@@ -32,6 +32,7 @@ from .clock import FileClock, SystemClock
 from .config import Config
 from .handler import handle
 from .http import make_process_request
+from .limits import AddressGate, gated
 from .publish import Publisher, default_games_dir
 from .service import Service
 from .stats import LoopLag, enabled as stats_enabled
@@ -53,6 +54,7 @@ class Server:
         self._lag: LoopLag | None = None
         self.games_dir = config.games_dir or default_games_dir(config.db)
         self.publisher: Publisher | None = None
+        self.gate = AddressGate(config.max_per_address, config.cap_exempt)
 
     # ---- lifecycle -------------------------------------------------------------------------
     async def startup(self) -> None:
@@ -64,11 +66,11 @@ class Server:
         if self.config.render:
             self.publisher = Publisher(self.config.db, self.games_dir)
             self.service.on_adjudicated = self.publisher.phase_done
-        self._ws = await serve(
-            functools.partial(handle, service=self.service, config=self.config),
+        self._ws = await serve(  # limits and close codes: PROTOCOL.md, server/net/handler.py
+            functools.partial(handle, service=self.service, config=self.config, gate=self.gate),
             self.config.host, self.config.port, max_size=self.config.limits.max_frame,
-            ping_interval=20, ping_timeout=20, close_timeout=2,
-            process_request=make_process_request(self.games_dir),
+            ping_interval=20, ping_timeout=20, close_timeout=self.config.close_timeout,
+            process_request=gated(make_process_request(self.games_dir), self.gate),
         )
         self.port = self._ws.sockets[0].getsockname()[1]
         if stats_enabled():

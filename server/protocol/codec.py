@@ -33,16 +33,37 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
-def _depth_ok(value: Any, left: int) -> bool:
-    if isinstance(value, dict):
-        return left > 0 and all(_depth_ok(v, left - 1) for v in value.values())
-    if isinstance(value, list):
-        return left > 0 and all(_depth_ok(v, left - 1) for v in value)
-    return True
+def _shape_error(value: dict[Any, Any], max_depth: int) -> str | None:
+    """Why a decoded map is refused: a key that is not a string, or containers nesting more
+    than ``max_depth`` levels (the frame's map is level 1). None if it is fine.
+
+    Iterative, stopping at the first fault: its cost is bounded by the number of items in
+    the frame (at most one per byte), never by recursion.
+    """
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if type(node) is dict:
+            for k in node:
+                if type(k) is not str:
+                    return "map keys must be strings"
+            items = node.values()
+        else:
+            items = node
+        for v in items:
+            if type(v) is dict or type(v) is list:
+                if depth >= max_depth:
+                    return f"nested deeper than {max_depth}"
+                stack.append((v, depth + 1))
+    return None
 
 
 def decode(frame: bytes, limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
     """One frame's map.
+
+    Depth: ``msgpack`` itself refuses nesting beyond its fixed stack (1024 levels, with
+    ``StackError``) without recursing in Python; anything shallower is then checked
+    against ``limits.max_depth`` by :func:`_shape_error`.
 
     Raises:
         ProtocolError: ``bad_frame`` for anything that is not one map within ``limits``
@@ -60,12 +81,13 @@ def decode(frame: bytes, limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
             max_map_len=limits.max_map, max_ext_len=0,
         )
     except (ValueError, TypeError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError,
-            UnicodeDecodeError) as e:
+            UnicodeDecodeError, RecursionError, OverflowError) as e:  # Recursion: the pure-Python fallback
         raise ProtocolError("bad_frame", f"not a msgpack map within limits: {type(e).__name__}") from None
     if not isinstance(value, dict):
         raise ProtocolError("bad_frame", "a frame must be a msgpack map")
-    if not _depth_ok(value, limits.max_depth):
-        raise ProtocolError("bad_frame", f"nested deeper than {limits.max_depth}")
+    fault = _shape_error(value, limits.max_depth)
+    if fault is not None:
+        raise ProtocolError("bad_frame", fault)
     return value
 
 
