@@ -134,6 +134,15 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def _limits(args: argparse.Namespace) -> list[str]:
+    """The saturation stage drives every connection as fast as the server answers it. At 700
+    clients that is a few requests a second each, far under the default per-connection limit;
+    with a handful of clients (a quick run) it would trip the limiter, which would then be
+    what is measured. The limit is raised to what the stage could reach in the worst case."""
+    per_client = max(100.0, 50_000 / max(1, args.clients))
+    return ["--rate", f"{per_client:g}", "--burst", str(int(2 * per_client))]
+
+
 def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
             "PYTHONUNBUFFERED": "1"}
@@ -257,7 +266,7 @@ def run_server_bench(args: argparse.Namespace) -> int:
         prof = ["-m", "cProfile", "-o", os.environ["KESSEN_BENCH_PROFILE"]] if os.environ.get("KESSEN_BENCH_PROFILE") else []
         server, port = start_server([sys.executable, *prof, "-m", "server.cli", "serve", "--port", "0",
                                      "--db", str(tmp / "bench.db"), "--clock-file", str(tmp / "clock"),
-                                     "--tick", "0.005"], tmp, "server", env)
+                                     "--tick", "0.005", *_limits(args)], tmp, "server", env)
         procs.append(server)
         time.sleep(1.0)  # idle: started, rooms loaded, no client
 

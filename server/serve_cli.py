@@ -49,6 +49,13 @@ def demo(service: Any) -> list[str]:
     return lines
 
 
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be a positive number")
+    return value
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from .net.app import Server
     from .net.config import Config
@@ -57,7 +64,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = Config(db=args.db, host=args.host, port=args.port, demo=args.demo, clock_file=args.clock_file,
                     games_dir=args.games_dir, **({"tick": args.tick} if args.tick else {}),
-                    **({"render": False} if args.no_render else {}))
+                    **({"render": False} if args.no_render else {}),
+                    rate=args.rate, burst=args.burst, flood=2 * args.burst, max_per_address=args.max_per_address)
     server = Server(config)
 
     def ready(srv: Server) -> None:
@@ -123,6 +131,12 @@ def add_parser(sub: Any) -> None:
                    "(default: 'games' next to the database)")
     s.add_argument("--no-render", action="store_true",
                    help="publish no posts or maps (also KESSEN_NO_RENDER=1)")
+    s.add_argument("--rate", type=_positive, default=100.0,
+                   help="requests a second one connection may send, sustained (default 100); the excess is "
+                   "refused with rate_limited, and a connection that keeps flooding is closed")
+    s.add_argument("--burst", type=int, default=200, help="requests one connection may send at once (default 200)")
+    s.add_argument("--max-per-address", type=int, default=16,
+                   help="connections from one remote address (default 16; loopback is exempt)")
     s.add_argument("--clock-file", default=None, help=argparse.SUPPRESS)  # tests: read "now" from this file
     s.add_argument("--tick", type=float, default=None, help=argparse.SUPPRESS)  # benchmarks: scheduler poll interval
     s.add_argument("-v", "--verbose", action="store_true", help="log requests and processing")
