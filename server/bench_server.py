@@ -8,7 +8,11 @@ end (also on failure or Ctrl-C):
    game ``k`` has phase deadlines ``DEADLINE + k`` seconds after the phase starts, so the
    games' deadlines are spread and can be forced one game at a time.
 2. ``kessen serve`` starts on port 0 with that database, a clock file (``--clock-file``),
-   a 5 ms scheduler poll, and ``KESSEN_STATS=1`` (event-loop lag, :mod:`server.net.stats`).
+   a 5 ms scheduler poll, and ``KESSEN_STATS=1`` (event-loop lag, :mod:`server.net.stats`),
+   with ``--no-render``: the publishing worker renders every adjudicated phase's posts and
+   maps in its own process, and the forced deadlines adjudicate some 400 phases in seconds
+   (weeks of a real server's phases), which would give that worker a whole core for the
+   rest of the run. What is measured is the game server.
    Its RSS is read from ``/proc`` once idle (started, no client).
 3. The load generator (``benchmarks/load_server.py``, its own process) connects and
    authenticates every client; the server's RSS is read again (memory per connection); then
@@ -268,7 +272,7 @@ def run_server_bench(args: argparse.Namespace) -> int:
         prof = ["-m", "cProfile", "-o", os.environ["KESSEN_BENCH_PROFILE"]] if os.environ.get("KESSEN_BENCH_PROFILE") else []
         server, port = start_server([sys.executable, *prof, "-m", "server.cli", "serve", "--port", "0",
                                      "--db", str(tmp / "bench.db"), "--clock-file", str(tmp / "clock"),
-                                     "--tick", "0.005", *_limits(args)], tmp, "server", env)
+                                     "--tick", "0.005", "--no-render", *_limits(args)], tmp, "server", env)
         procs.append(server)
         time.sleep(1.0)  # idle: started, rooms loaded, no client
 
