@@ -24,6 +24,7 @@ import concurrent.futures
 import json
 import logging
 import multiprocessing
+import os
 import re
 from pathlib import Path
 
@@ -35,6 +36,15 @@ GAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 POST_FORMATS = (("bbcode", ".bbcode.txt"), ("markdown", ".md"), ("discord", ".discord.txt"),
                 ("text", ".txt"))
 DISCORD_SEPARATOR = "\n---\n"
+
+
+def _lower_priority() -> None:
+    """The worker yields the CPU to the game server: many phases adjudicated at one deadline
+    keep it rendering for minutes, and players' requests come first."""
+    try:
+        os.nice(10)
+    except (OSError, AttributeError):
+        pass
 
 
 def default_games_dir(db: str) -> str:
@@ -140,7 +150,7 @@ class Publisher:
         try:
             if self.pool is None:  # spawn: the server has threads, a fork could copy a held lock
                 self.pool = concurrent.futures.ProcessPoolExecutor(
-                    max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+                    max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_lower_priority)
             fut = self.pool.submit(publish_phase, self.db, self.games_dir, game, phase, self.maps)
         except Exception:
             log.exception("game %s: cannot queue the publishing of %s", game, phase)
