@@ -5,6 +5,7 @@ integrity check passes and deadlines that passed are processed exactly once."""
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import sqlite3
 from pathlib import Path
@@ -115,13 +116,14 @@ def test_kill_at_named_point(tmp_path: Path, point: str) -> None:
 
 
 def test_kill_at_random_times(tmp_path: Path) -> None:
-    """kill -9 at random moments over many cycles; after each restart the invariants hold and
-    a deadline that passed while the server was down is processed exactly once."""
+    """kill -9 at random moments over many cycles (16; ``KESSEN_CRASH_CYCLES`` for a longer
+    soak); after each restart the invariants hold and a deadline that passed while the server
+    was down is processed exactly once."""
     rng = random.Random(7)
     srv = ServerProcess(tmp_path, args=("--demo",)).start()
     _, tokens = run(seat(srv))
     acked: dict[tuple[str, str], str] = {}
-    for cycle in range(6):
+    for cycle in range(int(os.environ.get("KESSEN_CRASH_CYCLES", "16"))):
         async def until_killed() -> None:
             task = asyncio.create_task(play(srv, tokens, acked, random.Random(cycle)))
             await asyncio.sleep(rng.uniform(0.2, 1.0))
