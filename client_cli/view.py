@@ -143,23 +143,30 @@ def render_orders_reply(reply: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def render_results(push: dict[str, Any], local: tzinfo | None = None) -> str:
-    """An ``adjudicated`` push: each nation's orders with result and reason, then the events,
-    missed nations and the next phase."""
-    lines = [f"results of {push.get('phase')}"]
+def _outcome_lines(msg: dict[str, Any]) -> list[str]:
+    """Each nation's orders with result and reason, then the events (results and previews)."""
+    lines: list[str] = []
     by_nation: dict[str, list[list[str]]] = {}
-    for nation, text, result, reason in push.get("results", []):
+    for nation, text, result, reason in msg.get("results", []):
         why = reason_text(reason)
         by_nation.setdefault(nation, []).append([f"  {text}", result + (f": {why}" if why else "")])
     for nation in sorted(by_nation):
         lines.append(nation)
         lines += table(by_nation[nation])
-    events = push.get("events") or []
+    events = msg.get("events") or []
     if events:
         lines.append("events:")
         for ev in events:
             code, nation, at, detail = (list(ev) + [None] * 4)[:4]
             lines.append("  " + " ".join(str(x) for x in (code, nation, at, detail) if x))
+    return lines
+
+
+def render_results(push: dict[str, Any], local: tzinfo | None = None) -> str:
+    """An ``adjudicated`` push: each nation's orders with result and reason, then the events,
+    missed nations and the next phase."""
+    lines = [f"results of {push.get('phase')}"]
+    lines += _outcome_lines(push)
     for unit, nation, options in push.get("retreat_options") or []:
         lines.append(f"retreat options: {nation} {unit}: {', '.join(options) or 'none (disbands)'}")
     for nation, unit in push.get("removed") or []:
@@ -278,19 +285,7 @@ def render_history(events: Sequence[dict[str, Any]], local: tzinfo | None = None
 def render_preview(reply: dict[str, Any]) -> str:
     """The ``preview`` reply: what processing the phase now would give (nothing is stored)."""
     lines = [f"preview of {reply.get('phase')} (not processed; nothing was stored)"]
-    by_nation: dict[str, list[list[str]]] = {}
-    for nation, text, result, reason in reply.get("results", []):
-        why = reason_text(reason)
-        by_nation.setdefault(nation, []).append([f"  {text}", result + (f": {why}" if why else "")])
-    for nation in sorted(by_nation):
-        lines.append(nation)
-        lines += table(by_nation[nation])
-    events = reply.get("events") or []
-    if events:
-        lines.append("events:")
-        for ev in events:
-            code, nation, at, detail = (list(ev) + [None] * 4)[:4]
-            lines.append("  " + " ".join(str(x) for x in (code, nation, at, detail) if x))
+    lines += _outcome_lines(reply)
     missing = reply.get("missing")
     if missing:
         lines.append("without orders: " + (_names(missing) if isinstance(missing, list) else str(missing)))
