@@ -318,6 +318,7 @@ class Service(HostMixin, PressMixin, VoteMixin, DeadlineMixin):
         room.subscribers.add(conn)
         room.broadcast(batch.frames)
         self._maybe_start(room)
+        self.schedule_recount(room)
         return {"game": room.id, "nation": nation}, None
 
     def on_watch(self, conn: Any, req: Request) -> Reply:

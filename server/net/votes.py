@@ -121,11 +121,19 @@ class VoteMixin:
 
         batch = await room._awrite(write)
         counted = nation in voters(room, survivors(room.ruleset, room.state))
-        task = asyncio.get_running_loop().create_task(self._settle(room))  # after the reply and the push
-        self.tasks.add(task)  # type: ignore[attr-defined]
-        task.add_done_callback(self.tasks.discard)  # type: ignore[attr-defined]
+        self.schedule_recount(room)  # after the reply and the push
         return {"game": game, "phase": phase, "nation": nation, "kind": kind, "value": value,
                 "counted": counted}, batch
+
+    def schedule_recount(self, room: Room) -> None:
+        """Count the standing votes again once the current request is answered: after a vote,
+        and after a seat changes hands (a vacated seat no longer counts; a new player inherits
+        the nation's standing votes)."""
+        if room.status not in ("active", "paused"):
+            return
+        task = asyncio.get_running_loop().create_task(self._settle(room))
+        self.tasks.add(task)  # type: ignore[attr-defined]
+        task.add_done_callback(self.tasks.discard)  # type: ignore[attr-defined]
 
     async def recount_votes(self, room: Room) -> None:
         """After a processed phase (the caller holds ``room.closing``): end the game if the

@@ -273,3 +273,22 @@ def test_the_summary_is_written_once_even_after_a_lost_end(tmp_path: Path, monke
     assert [s["result"] for s in summaries()] == ["draw"]
     run(restart())
     assert len(summaries()) == 1
+
+
+def test_vacating_the_last_holdout_seat_completes_a_standing_draw(tmp_path: Path) -> None:
+    """Six nations vote for a draw; Italy has not. The host vacates Italy's seat (its player
+    is gone): a seat without a player does not count, so the standing votes end the game."""
+    async def go() -> None:
+        async with started(tmp_path) as (server, _, token):
+            host, game, p = await full_game(server, token)
+            for n in p:
+                if n != "italy":
+                    await p[n].ok("vote", game=game, phase="S1901M", kind="draw", value=True)
+            view = await host.ok("game", game=game)
+            assert view["status"] == "active"
+            await host.ok("replace", game=game, nation="italy", reason="gone")
+            ended = await host.wait_push(game, "ended")
+            assert ended["result"] == "draw" and "italy" in ended["survivors"]
+            for c in [host, *p.values()]:
+                await c.close()
+    run(go())
