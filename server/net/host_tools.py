@@ -2,10 +2,11 @@
 orders for a player, advertise a seat, export.
 
 Only the game's host may send these (``who="host"`` in the message table, checked by
-:meth:`Service.authorise`). Every use that changes something is logged in the game's event
-history (:meth:`Batch.log`: the ``events`` table and an ``event`` push to everyone) in the
-same transaction as the change, so the log never misses an action nor shows one that did not
-happen. Preview and export change nothing and are not logged.
+:meth:`Service.authorise`). Every use is logged in the game's event history
+(:meth:`Batch.log`: the ``events`` table and an ``event`` push to everyone), in the same
+transaction as the change it makes, so the log never misses an action nor shows one that did
+not happen. Preview and export change nothing in the game; the history still records that
+the host looked (never what they saw).
 """
 
 from __future__ import annotations
@@ -148,11 +149,22 @@ class HostMixin:
             self.start_processing(room, now)
         return {"game": room.id, "phase": phase, "processing": True}, None
 
-    def on_preview(self, conn: Any, req: Request) -> Reply:
-        """A dry run of the orders in now, for the host's eyes only; nothing is stored or sent."""
+    async def on_preview(self, conn: Any, req: Request) -> Reply:
+        """A dry run of the orders in now, for the host's eyes only: the game does not change
+        (only the history records that the host looked, as it records every host action)."""
         room = self.room(req.get("game"))
         room.check_phase(req.get("phase"))
-        return {"game": room.id, "phase": room.phase, **room.results_payload(self.repo.orders(room.id, room.phase))}, None
+        payload = room.results_payload(self.repo.orders(room.id, room.phase))
+        batch = await self._log_only(room, conn, "preview")
+        return {"game": room.id, "phase": room.phase, **payload}, batch
+
+    async def _log_only(self, room: Room, conn: Any, kind: str) -> Batch:
+        now = self.clock.now()
+
+        def write(db: sqlite3.Connection, b: Batch) -> None:
+            b.log(db, room, kind, conn.name, "", {}, now)
+
+        return await room._awrite(write)
 
     # ---- rollback ----------------------------------------------------------------------------
     async def on_rollback(self, conn: Any, req: Request) -> Reply:
@@ -303,10 +315,11 @@ class HostMixin:
         return {"game": room.id, "phase": phase, "nation": nation, **checked}, batch
 
     # ---- export --------------------------------------------------------------------------------
-    def on_export(self, conn: Any, req: Request) -> Reply:
+    async def on_export(self, conn: Any, req: Request) -> Reply:
         room = self.room(req.get("game"))
         data = to_bytes(build_save(self.repo, room.id))
-        return {"game": room.id, "name": f"{room.id}.kessen", "save": data}, None
+        batch = await self._log_only(room, conn, "export")
+        return {"game": room.id, "name": f"{room.id}.kessen", "save": data}, batch
 
 
 __all__ = ["HostMixin"]

@@ -98,8 +98,11 @@ def test_preview_is_for_the_host_only_and_changes_nothing(tmp_path: Path) -> Non
             r = await p["france"].request("preview", game=game, phase="S1901M")
             assert r["code"] == "forbidden"
             view = await host.ok("game", game=game)
-            assert view["seq"] == seq and view["phase"] == "S1901M"  # no push, no phase
+            assert view["seq"] == seq + 1 and view["phase"] == "S1901M"  # only the history entry
             assert server.repo is not None and server.repo.phase_count(game) == 0
+            assert (await p["france"].ok("game", game=game))["orders"] == ["A par - bur", "A mar - bur"]
+            ev = await p["england"].wait_push(game, "event", kind="preview")
+            assert ev["by"] == "host" and ev["data"] == {} and b"bur" not in b"".join(p["england"].raw)
             assert all(x.get("event") != "adjudicated" for x in p["england"].pushes.get(game, []))
             for c in [host, *p.values()]:
                 await c.close()
@@ -136,7 +139,7 @@ def test_rollback_restores_the_phase_and_the_save_keeps_the_superseded_one(tmp_p
             save = parse((await host.ok("export", game=game))["save"]).save
             assert save is not None and save.records[2].data == {"to": "S1901M", "superseded": 1}
             assert [e["kind"] for e in (await p["italy"].ok("history", game=game))["events"]] == \
-                ["process", "rollback", "process"]
+                ["process", "rollback", "process", "export", "export"]
             for c in [host, *p.values()]:
                 await c.close()
     run(go())
