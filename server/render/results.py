@@ -173,8 +173,27 @@ def _event_text(ruleset: Ruleset, ev: EventRecord) -> str | None:
     if ev.event == "board":
         return f"Board set by {by}{why}"
     if ev.event == "note":
-        return f"Note from {by}{why}"
+        return _note_text(ruleset, ev.data.get("kind"), d, by, why)
     return None  # press is not housekeeping
+
+
+def _note_text(ruleset: Ruleset, kind: Any, d: Mapping[str, Any], by: str, why: str) -> str | None:
+    """The server's other history entries (exported as notes naming their kind)."""
+    nation = _nname(ruleset, str(d.get("nation", ""))) if d.get("nation") else ""
+    if kind is None:
+        return f"Note from {by}{why}"
+    if kind == "process":
+        return f"Processed before the deadline by {by}{why}"
+    if kind == "enter_orders":
+        return f"{nation}'s orders entered by {by}{why}"
+    if kind == "advertise":
+        return f"{nation}'s seat {'open to a standby player' if d.get('open', True) else 'no longer advertised'}"
+    if kind == "absence":
+        return f"{nation}'s player declared an absence"
+    if kind in ("draw", "concession"):
+        return "The game ended in a draw by vote" if kind == "draw" else \
+            f"The game ended by concession to {_nname(ruleset, str(d.get('winner', '')))}"
+    return None  # previews, exports, the summary: not news for a results post
 
 
 def _housekeeping(ruleset: Ruleset, save: Save, board: Board) -> tuple[str, ...]:
