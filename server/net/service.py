@@ -77,7 +77,7 @@ class Service(HostMixin, PressMixin, VoteMixin, DeadlineMixin):
         Processing runs as a task per game (it waits for the game's writes under way and for
         its own commit without blocking the loop); a game is never processed twice at once.
         """
-        now = self.clock.now()
+        now = self.clock.fresh()
         for room in list(self.rooms.values()):
             try:
                 if room.startable(now):
