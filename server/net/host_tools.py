@@ -11,6 +11,7 @@ the host looked (never what they saw).
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from typing import Any
 
@@ -184,6 +185,16 @@ class HostMixin:
         last = self.repo.last_phase(room.id)
         if last is None or last["before"] is None:
             raise ProtocolError("bad_state", f"game {room.id} has no adjudicated phase to roll back", "game")
+        room.closing = True  # as while processing: no orders or flags for the phase being discarded
+        try:
+            return await self._rollback(conn, room, last, reason)
+        finally:
+            room.closing = False
+            self.wake()  # type: ignore[attr-defined]
+
+    async def _rollback(self, conn: Any, room: Room, last: Any, reason: str) -> Reply:
+        while room.inflight:  # writes accepted before the rollback land first (and are discarded with it)
+            await asyncio.wait(list(room.inflight))
         before = msgpack.unpackb(last["before"], raw=False, strict_map_key=False)
         state = canonical.state_from_plain(before["state"])
         now = self.clock.now()

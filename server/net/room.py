@@ -396,6 +396,7 @@ class Room:
         game, phase, disorder = self.id, self.phase, self.seats[nation].disorder
 
         def write(db: sqlite3.Connection, b: Batch) -> None:
+            _still_at(db, game, phase)
             was_in = db.execute("SELECT 1 FROM orders WHERE game = ? AND phase = ? AND nation = ?",
                                 (game, phase, nation)).fetchone() is not None
             db.execute("INSERT OR REPLACE INTO orders (game, phase, nation, text, entered_by, submitted) "
@@ -419,6 +420,7 @@ class Room:
         game, phase, has_orders = self.id, self.phase, nation in self.orders_in
 
         def write(db: sqlite3.Connection, b: Batch) -> None:
+            _still_at(db, game, phase)
             if flag:
                 changed = db.execute("INSERT OR IGNORE INTO ready (game, phase, nation, at) VALUES (?, ?, ?, ?)",
                                      (game, phase, nation, int(now))).rowcount
@@ -568,6 +570,14 @@ class Room:
         batch = self._write(write)
         self.status, self.error = "quarantined", error
         return batch
+
+
+def _still_at(db: sqlite3.Connection, game: str, phase: str) -> None:
+    """Inside a write: refuse it if the game has left ``phase`` meanwhile (a rollback or an
+    adjudication committed while it waited), so it is never applied to another phase."""
+    row = db.execute("SELECT phase FROM games WHERE id = ?", (game,)).fetchone()
+    if row is None or row[0] != phase:
+        raise ProtocolError("stale_phase", f"game {game} is no longer at {phase}", "phase")
 
 
 def _unpack(blob: bytes) -> Any:

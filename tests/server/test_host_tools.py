@@ -3,6 +3,7 @@ rollback, replace, enter orders, advertise; each logged in the history players r
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from server.saves.files import ruleset_for
@@ -225,5 +226,30 @@ def test_a_standby_takes_over_an_advertised_seat_in_civil_disorder(tmp_path: Pat
             r = await other.request("join", game=game, nation="russia")
             assert r["code"] == "nation_taken"  # taken over: no longer advertised
             for c in [host, sb, other, *p.values()]:
+                await c.close()
+    run(go())
+
+
+def test_orders_racing_a_rollback_never_land_in_the_discarded_phase(tmp_path: Path) -> None:
+    """A rollback and orders for the phase it discards, sent at the same moment: the orders
+    are either stored before the rollback (and discarded with the phase) or refused as
+    stale; no orders row survives for a phase the game is no longer at."""
+    async def go() -> None:
+        async with started(tmp_path) as (server, clock, token):
+            host, game, p = await full_game(server, token)
+            await host.ok("process", game=game, phase="S1901M")
+            await host.wait_push(game, "adjudicated", phase="S1901M")
+            for _ in range(5):
+                rb, orders = await asyncio.gather(
+                    host.request("rollback", game=game, phase="F1901M", reason="race"),
+                    p["france"].request("orders", game=game, phase="F1901M", text="A par H"))
+                assert rb["type"] == "ok", rb
+                assert orders["type"] == "ok" or orders["code"] == "stale_phase", orders
+                assert server.repo is not None
+                assert server.repo.orders(game, "F1901M") == {}  # nothing left for the discarded phase
+                await host.ok("process", game=game, phase="S1901M")
+                await host.wait_for(lambda: (server.service.rooms[game].phase == "F1901M"  # type: ignore[union-attr]
+                                             and not server.service.rooms[game].closing))  # type: ignore[union-attr]
+            for c in [host, *p.values()]:
                 await c.close()
     run(go())
