@@ -66,12 +66,14 @@ def _yn(b: Any) -> str:
 
 
 def render_games(games: Iterable[dict[str, Any]]) -> str:
-    """The ``games`` reply: one line per game with its phase, your nation and free seats."""
+    """The ``games`` reply: one line per game with its phase, your nation and free seats
+    (and seats advertised to a standby player, who takes one with ``join GAME NATION``)."""
     rows = [["game", "title", "ruleset", "status", "phase", "you", "free"]]
     for g in games:
         rows.append([str(g.get("game")), str(g.get("title", "")), str(g.get("ruleset", "")),
                      str(g.get("status", "")), str(g.get("phase") or "-"), str(g.get("nation") or "-"),
-                     ", ".join(g.get("free") or []) or "-"])
+                     ", ".join([*(g.get("free") or []), *(f"{n} (standby)" for n in g.get("advertised") or [])])
+                     or "-"])
     if len(rows) == 1:
         return "no games"
     return "\n".join(table(rows))

@@ -286,7 +286,9 @@ class Service(HostMixin, PressMixin, VoteMixin, DeadlineMixin):
 
     def on_games(self, conn: Any, req: Request) -> Reply:
         out = [{"game": r.id, "title": r.title, "ruleset": r.ruleset.id, "status": r.status, "phase": r.phase,
-                "free": sorted(n for n, s in r.seats.items() if s.user is None), "nation": r.nation_of(conn.user)}
+                "free": sorted(n for n, s in r.seats.items() if s.user is None),
+                "advertised": sorted(n for n, s in r.seats.items() if s.advertised and s.user is not None),
+                "nation": r.nation_of(conn.user)}
                for r in sorted(self.rooms.values(), key=lambda r: r.id)]
         return {"games": out}, None
 

@@ -101,6 +101,9 @@ def test_games_and_legal_and_welcome() -> None:
     text = view.render_games([{"game": "g1", "title": "T", "ruleset": "classic", "status": "forming",
                                "phase": "S1901M", "free": ["italy"], "nation": None}])
     assert text.splitlines()[1].split() == ["g1", "T", "classic", "forming", "S1901M", "-", "italy"]
+    text = view.render_games([{"game": "g1", "title": "T", "ruleset": "classic", "status": "active",
+                               "phase": "F1901M", "free": [], "advertised": ["russia"], "nation": None}])
+    assert text.splitlines()[1].endswith("russia (standby)")
     assert view.render_legal({"par": ["A par H", "A par - bur"]}) == "par:\n  A par H\n  A par - bur"
     assert view.render_legal({}) == "nothing to order"
     w = view.render_welcome({"name": "Fred", "user": 2, "role": "player",

@@ -215,6 +215,8 @@ def test_a_standby_takes_over_an_advertised_seat_in_civil_disorder(tmp_path: Pat
             assert server.service is not None and server.repo is not None
             _, tok = server.service.add_user("standby", "player")
             sb, _ = await Client.open(server.port, token=tok)
+            listed = [g for g in (await sb.ok("games"))["games"] if g["game"] == game][0]
+            assert listed["advertised"] == ["russia"] and listed["free"] == []
             await sb.ok("join", game=game, nation="russia")
             assert (await sb.ok("game", game=game))["nation"] == "russia"
             r = await p["russia"].request("orders", game=game, phase="F1901M", text="")
@@ -225,6 +227,7 @@ def test_a_standby_takes_over_an_advertised_seat_in_civil_disorder(tmp_path: Pat
             other, _ = await Client.open(server.port, token=tok2)
             r = await other.request("join", game=game, nation="russia")
             assert r["code"] == "nation_taken"  # taken over: no longer advertised
+            assert [g for g in (await other.ok("games"))["games"] if g["game"] == game][0]["advertised"] == []
             for c in [host, sb, other, *p.values()]:
                 await c.close()
     run(go())
