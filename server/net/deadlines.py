@@ -48,7 +48,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..protocol.errors import ProtocolError
 from ..protocol.messages import Request
-from ..protocol.settings import shift_for_absences
+from ..protocol.settings import shift_for_absences, zone_ok
 from .webhook import Poster
 
 if TYPE_CHECKING:
@@ -61,17 +61,6 @@ MAX_ABSENCE_SPAN = 60 * 86400
 MAX_FUTURE_ABSENCES = 8
 """Absences per user and game that have not ended yet, at most."""
 MAX_REASON = 500
-
-
-def zone_ok(tz: str) -> bool:
-    """Whether ``tz`` is a time zone the zone data knows (``Europe/London``)."""
-    if not tz or len(tz) > 64 or not tz.isprintable():
-        return False
-    try:
-        ZoneInfo(tz)
-        return True
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        return False
 
 
 def format_time(ts: int | float, tz: str) -> str:

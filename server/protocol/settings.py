@@ -91,11 +91,18 @@ def _choice(raw: dict[str, Any], key: str, allowed: tuple[str, ...]) -> str:
     return str(value)
 
 
-def _zone_ok(tz: str) -> bool:
+def zone_ok(tz: str) -> bool:
+    """Whether ``tz`` is a time zone the zone data knows (``Europe/London``).
+
+    >>> zone_ok("Asia/Tokyo"), zone_ok("Mars/Olympus"), zone_ok("../etc")
+    (True, False, False)
+    """
+    if not tz or len(tz) > 64 or not tz.isprintable():
+        return False
     try:
         ZoneInfo(tz)
         return True
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return False
 
 
@@ -140,7 +147,7 @@ def normalise(raw: dict[str, Any] | None) -> dict[str, Any]:
                                 or not webhook.startswith(("http://", "https://")) or not webhook.isprintable()):
         raise _bad("webhook", "must be an http:// or https:// URL of at most 500 characters, or null")
     tz = raw.get("tz", "UTC")
-    if not isinstance(tz, str) or not _zone_ok(tz):
+    if not isinstance(tz, str) or not zone_ok(tz):
         raise _bad("tz", f"unknown time zone {tz!r}")
     return {
         "press": press,
@@ -208,4 +215,4 @@ def shift_for_absences(deadline: int, absences: list[tuple[int, int, int]], boun
         moved = min(max(ends), limit)
 
 
-__all__ = ["KINDS", "normalise", "next_deadline", "shift_for_absences"]
+__all__ = ["KINDS", "normalise", "next_deadline", "shift_for_absences", "zone_ok"]
