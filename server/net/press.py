@@ -31,6 +31,7 @@ files, until it is released at the end of a game whose ``release_press`` is on
 
 from __future__ import annotations
 
+import collections
 import sqlite3
 from typing import Any
 
@@ -40,6 +41,8 @@ from .room import Batch, Room
 
 MAX_TEXT = 8000
 """The longest press message, in characters."""
+MAX_PER_MINUTE = 30
+"""Press messages one sender may send in one game in any 60 seconds."""
 MAX_PAGE = 200
 """At most this many messages in one ``inbox`` reply or ``press_released`` push ..."""
 MAX_PAGE_TEXT = 256 * 1024
@@ -186,6 +189,7 @@ class PressMixin:
         if refused is not None:
             raise refused
         now = int(self.clock.now())  # type: ignore[attr-defined]
+        self._press_quota(room.id, sender, now)
         game, phase = room.id, room.phase
         if to == ["all"]:
             reach = ["host", *(f"n:{n}" for n in sorted(room.seats))]
@@ -213,6 +217,18 @@ class PressMixin:
 
         batch = await room._awrite(write)
         return {"game": game, "id": got["id"], "phase": phase, "from": sender, "to": to, "time": now}, batch
+
+    def _press_quota(self, game: str, sender: str, now: int) -> None:
+        """At most ``MAX_PER_MINUTE`` messages from one sender in one game in any 60 seconds
+        (game time): every message is stored, and one player must not be able to fill the
+        disk or drown the others' inboxes."""
+        sent = self.__dict__.setdefault("_press_sent", {}).setdefault((game, sender), collections.deque())
+        while sent and sent[0] <= now - 60:
+            sent.popleft()
+        if len(sent) >= MAX_PER_MINUTE:
+            raise ProtocolError("rate_limited", f"at most {MAX_PER_MINUTE} press messages a minute from one "
+                                "nation; wait a little", "text")
+        sent.append(now)
 
     def on_inbox(self, conn: Any, req: Request) -> tuple[dict[str, Any], Batch | None]:
         room: Room = self.room(req.get("game"))  # type: ignore[attr-defined]

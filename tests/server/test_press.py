@@ -301,3 +301,27 @@ def test_press_is_released_at_the_end_only_when_the_setting_is_on(tmp_path: Path
                 for c in [host, w, *p.values()]:
                     await c.close()
     run(go(), timeout=60)
+
+
+def test_one_sender_is_held_to_a_press_quota(tmp_path: Path) -> None:
+    """Every message is stored: one nation may send at most 30 a minute in a game, then gets
+    ``rate_limited`` (nothing stored) until the minute has passed; others are unaffected."""
+    from server.net.press import MAX_PER_MINUTE
+
+    async def go() -> None:
+        async with started(tmp_path) as (server, clock, token):
+            host, game, p = await full_game(server, token)
+            for i in range(MAX_PER_MINUTE):
+                await p["france"].ok("press", game=game, to=["all"], text=f"m{i}")
+            r = await p["france"].request("press", game=game, to=["all"], text="one too many")
+            assert r["code"] == "rate_limited" and r["field"] == "text" and "one too many" not in r["message"]
+            await p["italy"].ok("press", game=game, to=["france"], text="I may still write")
+            assert server.repo is not None
+            stored = server.repo.db.execute("SELECT COUNT(*) FROM press WHERE game = ? AND sender = 'france'",
+                                            (game,)).fetchone()[0]
+            assert stored == MAX_PER_MINUTE
+            clock.advance(61)
+            await p["france"].ok("press", game=game, to=["all"], text="a minute later")
+            for c in [host, *p.values()]:
+                await c.close()
+    run(go())
