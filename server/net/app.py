@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import logging
 import signal
 from typing import Any
@@ -59,10 +60,11 @@ class Server:
     # ---- lifecycle -------------------------------------------------------------------------
     async def startup(self) -> None:
         faults.arm(self.config.crash_at)
-        _return_big_buffers()
+        _tune_malloc()
         self.repo = Repository(self.config.db)
         self.service = Service(self.repo, self.clock, self._wake.set)
         self.service.load_rooms()
+        _tune_gc()
         if self.config.render:
             self.publisher = Publisher(self.config.db, self.games_dir)
             self.service.on_adjudicated = self.publisher.phase_done
@@ -143,22 +145,43 @@ class Server:
         await self.shutdown()
 
 
-def _return_big_buffers() -> None:
-    """Make glibc give large freed blocks back to the system at once.
+def _tune_malloc() -> None:
+    """glibc's allocator, for a server that frees big blocks often.
 
-    Every sign-in hashes with scrypt (16 MiB of working memory, in an executor thread). By
-    default glibc raises its mmap threshold after the first such block is freed, so later
-    ones come from the thread's heap and stay resident: ~16 MiB per executor thread for the
-    life of the process. A fixed threshold (which also turns off that adjustment) keeps
-    blocks of 256 KiB and more in their own mappings, unmapped when freed.
+    - ``M_MMAP_THRESHOLD`` 1 MiB, fixed: every sign-in hashes with scrypt (16 MiB of working
+      memory, in an executor thread). By default glibc raises its mmap threshold after the
+      first such block is freed, so later ones would come from the thread's heap and stay
+      resident (~16 MiB per executor thread). A fixed threshold turns that adjustment off, and
+      blocks of 1 MiB and more get their own mappings, unmapped when freed.
+    - Below it, blocks come from the heap, and ``M_TRIM_THRESHOLD`` 8 MiB keeps up to that
+      much free at its top instead of handing it back at every free. Asyncio reads each
+      socket into a fresh 256 KiB buffer; with a lower mmap threshold or the default 128 KiB
+      trim threshold, every read mapped (or grew the heap by) fresh pages and faulted them
+      in: two page faults per request, a sixth of the server's time per order under load.
     """
     try:
         import ctypes
 
         libc = ctypes.CDLL(None)
-        libc.mallopt(-3, 256 * 1024)  # M_MMAP_THRESHOLD
+        libc.mallopt(-3, 1024 * 1024)  # M_MMAP_THRESHOLD
+        libc.mallopt(-1, 8 * 1024 * 1024)  # M_TRIM_THRESHOLD
     except (OSError, AttributeError):  # not glibc
         pass
+
+
+GC_THRESHOLDS = (50_000, 20, 50)
+
+
+def _tune_gc() -> None:
+    """Collect cycles less often: a busy server has hundreds of requests in flight, whose
+    objects survive the default young-generation collection (every 700 allocations) and
+    pile into the older generations, so a full collection ran every few hundred requests and
+    walked every object of every game. Measured under ``kessen bench server``: a fifth of
+    the time per order with the defaults, 2 % with these. Everything loaded at start (rules,
+    boards) is moved out of the collector's sight (``gc.freeze``); it lives as long as the
+    server."""
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 __all__ = ["Server"]
