@@ -9,6 +9,7 @@ the hello timeout) use real time; they never decide game outcomes.
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -60,8 +61,13 @@ class FileClock:
 
     def fresh(self) -> float:
         self.read_at = time.monotonic()
-        try:
-            self.last = float(self.path.read_text().strip())
+        try:  # os-level calls: Path.read_text costs several times more, 200 times a second
+            fd = os.open(self.path, os.O_RDONLY)
+            try:
+                data = os.read(fd, 64)
+            finally:
+                os.close(fd)
+            self.last = float(data.decode("ascii").strip())
         except (OSError, ValueError):
             pass
         return self.last
