@@ -228,7 +228,7 @@ class HostMixin:
         for nation, (missed, cd) in seats.items():
             room.seats[nation].missed, room.seats[nation].disorder = missed, cd
         room._load_phase()
-        room._due, room._acting, room._parsed = None, None, {}
+        room.forget_phase()
         return {"game": room.id, "phase": to, "deadline": deadline}, batch
 
     # ---- seats -------------------------------------------------------------------------------

@@ -46,6 +46,11 @@ log = logging.getLogger("kessen.room")
 
 MAX_ORDER_LINES = 300
 
+Line = tuple[str | None, str | None, str | None, bool]
+"""What one order line says on a phase's board: its canonical text (None: not an order), why
+it is refused whatever else the set holds (None: it is not), the province of the unit it
+orders (None for a build), and whether a second order for that unit is refused."""
+
 
 class Seat:
     __slots__ = ("user", "player", "missed", "disorder", "advertised")
@@ -115,12 +120,18 @@ class Room:
         self.inflight: set[asyncio.Future[Any]] = set()
         self._due: tuple[float | None] | None = None  # cached due_at()
         self._acting: list[str] | None = None  # cached acting(), for the current state
-        self._parsed: dict[tuple[str, str], tuple[Any, str | None]] = {}  # (nation, line) -> parsed, canonical
+        self._parsed: dict[tuple[str, str], Line] = {}  # (nation, line) -> what it says (check_orders)
+        self._mine: dict[str, tuple[list[Any], dict[str, tuple[str, str]]]] = {}  # nation -> its units
         self._load_phase()
 
     def _load_phase(self) -> None:
         self.orders_in = set(self.repo.orders(self.id, self.phase))
         self.ready = self.repo.ready(self.id, self.phase)
+
+    def forget_phase(self) -> None:
+        """Drop what was cached for the board of the phase just left (after an adjudication
+        or a rollback changed ``state``)."""
+        self._due, self._acting, self._parsed, self._mine = None, None, {}, {}
 
     # ---- views -----------------------------------------------------------------------------
     def nation_of(self, user: int | None) -> str | None:
@@ -213,14 +224,19 @@ class Room:
             raise ProtocolError("stale_phase", f"game {self.id} is processing {self.phase}", "phase")
 
     # ---- transactions ----------------------------------------------------------------------
-    def _job(self, fn: Callable[[sqlite3.Connection, Batch], Any]) -> Callable[[sqlite3.Connection], Batch]:
+    def _job(self, fn: Callable[[sqlite3.Connection, Batch], Any],
+             keeps_phase: bool = False) -> Callable[[sqlite3.Connection], Batch]:
+        """``fn`` as a write of the repository. ``keeps_phase``: ``fn`` never changes the
+        game's phase (see :meth:`server.storage.repository.Writer.phase`)."""
         writer = self.repo.writer
 
-        def job(db: sqlite3.Connection) -> Batch:  # runs on the writer thread
+        def job(db: sqlite3.Connection) -> Batch:  # runs on the loop, inside the group's transaction
             batch = Batch(self.id, writer.seq(db, self.id))
             fn(db, batch)
             writer.seqs[self.id] = batch.seq
             return batch
+        if keeps_phase:
+            job.keeps_phase = True  # type: ignore[attr-defined]
         return job
 
     def _write(self, fn: Callable[[sqlite3.Connection, Batch], Any]) -> Batch:
@@ -230,9 +246,9 @@ class Room:
         self._due = None
         return batch
 
-    async def _awrite(self, fn: Callable[[sqlite3.Connection, Batch], Any]) -> Batch:
+    async def _awrite(self, fn: Callable[[sqlite3.Connection, Batch], Any], keeps_phase: bool = False) -> Batch:
         """Write without blocking the event loop; returns once committed."""
-        fut = self.repo.submit(self._job(fn))
+        fut = self.repo.submit(self._job(fn, keeps_phase))
         self.inflight.add(fut)
         try:
             batch = await asyncio.shield(fut)
@@ -312,76 +328,92 @@ class Room:
     # ---- orders and ready flags ------------------------------------------------------------
     def check_orders(self, nation: str, text: str) -> dict[str, Any]:
         """Parse a whole set of orders: the accepted ones normalised, rejected lines, what is missing."""
-        st, rs = self.state, self.ruleset
-        if st.phase == "retreat":
-            mine = [d.unit for d in st.dislodged if d.unit.nation == nation]
-        else:
-            mine = [u for u in st.units if u.nation == nation]
-        units = {u.province: (u.kind, u.loc) for u in mine}
-        by_prov = {u.province: u for u in mine}
+        st = self.state
+        _, units = self._units_of(nation)
         lines = self._parse_lines(nation, text, units)
         if len(lines) > MAX_ORDER_LINES:
             raise ProtocolError("bad_message", f"more than {MAX_ORDER_LINES} order lines", "text")
         accepted: list[str] = []
         rejected: list[dict[str, Any]] = []
         given: dict[str, int] = {}
-        for number, line, got, canon in lines:
-            reason = self._refusal(st, nation, got, by_prov, given)
+        for number, line, (canon, reason, prov, once) in lines:
+            if reason is None and once and prov in given:
+                unit = units[prov]
+                reason = f"{unit[0]} {unit[1]} already has an order (line {given[prov]})"
             if reason is not None:
                 rejected.append({"line": number, "text": line, "reason": reason})
                 continue
-            assert not isinstance(got, OrderSyntaxError) and canon is not None
-            if hasattr(got, "loc") and not isinstance(got, Build):
-                given[got.loc.split("/")[0]] = number
-            accepted.append(canon)
+            if prov is not None:
+                given[prov] = number
+            accepted.append(canon)  # type: ignore[arg-type]
         out: dict[str, Any] = {"orders": accepted, "rejected": rejected}
         if st.phase == "adjustment":
-            due = adjustments_due(rs, st).get(nation, 0)
+            due = adjustments_due(self.ruleset, st).get(nation, 0)
             out["due"] = due
             out["missing"] = [f"{abs(due) - len(accepted)} more {'build' if due > 0 else 'removal'}(s)"] \
                 if abs(due) > len(accepted) else []
         else:
-            out["missing"] = [f"{u.kind} {u.loc}" for u in mine if u.province not in given]
+            out["missing"] = [f"{kind} {loc}" for prov, (kind, loc) in units.items() if prov not in given]
         return out
 
+    def _units_of(self, nation: str) -> tuple[list[Any], dict[str, tuple[str, str]]]:
+        """``nation``'s units that take orders this phase (the dislodged ones in a retreat
+        phase), and ``province -> (kind, location)`` of them in the same order; cached for
+        the phase."""
+        got = self._mine.get(nation)
+        if got is None:
+            st = self.state
+            if st.phase == "retreat":
+                mine = [d.unit for d in st.dislodged if d.unit.nation == nation]
+            else:
+                mine = [u for u in st.units if u.nation == nation]
+            got = self._mine[nation] = (mine, {u.province: (u.kind, u.loc) for u in mine})
+        return got
+
     def _parse_lines(self, nation: str, text: str, units: dict[str, tuple[str, str]]
-                     ) -> list[tuple[int, str, Any, str | None]]:
-        """``parse_orders`` (same lines, same results) with each line's parse remembered for
-        this phase: a player replacing a set mostly resends lines already read."""
-        cache, rs = self._parsed, self.ruleset
+                     ) -> list[tuple[int, str, Line]]:
+        """Each order line of ``text`` (numbered from 1; blank and comment lines skipped) with
+        what it says on this phase's board (:data:`Line`). ``parse_orders`` reads each line
+        as it would read the whole text (each line is one order); a line's reading is
+        remembered for the phase, since a player replacing a set mostly resends lines
+        already read."""
+        cache = self._parsed
         if len(cache) > 4096:
             cache.clear()
-        out: list[tuple[int, str, Any, str | None]] = []
+        out: list[tuple[int, str, Line]] = []
         for number, raw in enumerate(text.splitlines(), start=1):
             line = raw.strip()
             if not line or line.startswith("#") or line.startswith("//"):
                 continue
             hit = cache.get((nation, line))
             if hit is None:
-                got = parse_orders(line, rs, units=units)[0][2]
-                hit = cache[(nation, line)] = (got, None if isinstance(got, OrderSyntaxError) else format_order(got))
-            out.append((number, line, hit[0], hit[1]))
+                hit = cache[(nation, line)] = self._read_line(nation, line, units)
+            out.append((number, line, hit))
         return out
 
-    def _refusal(self, st: GameState, nation: str, got: Order | OrderSyntaxError,
-                 by_prov: dict[str, Any], given: dict[str, int]) -> str | None:
+    def _read_line(self, nation: str, line: str, units: dict[str, tuple[str, str]]) -> Line:
+        got = parse_orders(line, self.ruleset, units=units)[0][2]
         if isinstance(got, OrderSyntaxError):
-            return str(got)
-        kind = st.phase
+            return (None, str(got), None, False)
+        reason = self._refusal(self.state.phase, nation, got, units)
+        prov = got.loc.split("/")[0] if hasattr(got, "loc") and not isinstance(got, Build) else None
+        return (format_order(got), reason, prov, self.state.phase != "adjustment")
+
+    @staticmethod
+    def _refusal(kind: str, nation: str, got: Order, units: dict[str, tuple[str, str]]) -> str | None:
+        """Why ``got`` is refused on this phase's board, whatever else the set holds (one order
+        per unit is checked by :meth:`check_orders`); None if it is not."""
         if kind == "adjustment":
             return None if isinstance(got, (Build, Disband, Waive)) else "only builds, removals (D) and waive in an adjustment phase"
         if isinstance(got, (Build, Waive)) or (kind == "movement" and isinstance(got, (Retreat, Disband))):
             return f"not an order for a {kind} phase"
         if kind == "retreat" and not isinstance(got, (Retreat, Disband)):
             return "only retreats (R) and disbands (D) in a retreat phase"
-        loc = getattr(got, "loc", "")
-        prov = loc.split("/")[0]
-        unit = by_prov.get(prov)
-        if unit is None or unit.kind != got.unit:  # type: ignore[union-attr]
+        prov = getattr(got, "loc", "").split("/")[0]
+        unit = units.get(prov)
+        if unit is None or unit[0] != got.unit:  # type: ignore[union-attr]
             what = "dislodged " if kind == "retreat" else ""
             return f"{nation} has no {what}{'army' if got.unit == 'A' else 'fleet'} in {prov}"  # type: ignore[union-attr]
-        if prov in given:
-            return f"{unit.kind} {unit.loc} already has an order (line {given[prov]})"
         return None
 
     async def submit(self, nation: str, text: str, by: str, now: float,
@@ -393,14 +425,16 @@ class Room:
             raise ProtocolError("nothing_to_do", f"{nation} has no orders to give in {self.phase}", "game")
         checked = self.check_orders(nation, text)
         stored = "\n".join(checked["orders"])
-        game, phase, disorder = self.id, self.phase, self.seats[nation].disorder
+        game, phase, disorder, writer = self.id, self.phase, self.seats[nation].disorder, self.repo.writer
 
         def write(db: sqlite3.Connection, b: Batch) -> None:
-            _still_at(db, game, phase)
-            was_in = db.execute("SELECT 1 FROM orders WHERE game = ? AND phase = ? AND nation = ?",
-                                (game, phase, nation)).fetchone() is not None
-            db.execute("INSERT OR REPLACE INTO orders (game, phase, nation, text, entered_by, submitted) "
-                       "VALUES (?, ?, ?, ?, ?, ?)", (game, phase, nation, stored, by, int(now)))
+            _still_at(writer, db, game, phase)
+            was_in = db.execute("UPDATE orders SET text = ?, entered_by = ?, submitted = ? "
+                                "WHERE game = ? AND phase = ? AND nation = ?",
+                                (stored, by, int(now), game, phase, nation)).rowcount == 1
+            if not was_in:
+                db.execute("INSERT INTO orders (game, phase, nation, text, entered_by, submitted) "
+                           "VALUES (?, ?, ?, ?, ?, ?)", (game, phase, nation, stored, by, int(now)))
             if disorder and db.execute("UPDATE seats SET civil_disorder = 0 WHERE game = ? AND nation = ? "
                                        "AND civil_disorder = 1", (game, nation)).rowcount:
                 b.push(db, "civil_disorder", nation=nation, value=False)
@@ -409,7 +443,7 @@ class Room:
             if also is not None:
                 also(db, b, checked)
 
-        batch = await self._awrite(write)
+        batch = await self._awrite(write, keeps_phase=also is None)
         self.orders_in.add(nation)
         self.seats[nation].disorder = False
         return checked, batch
@@ -417,10 +451,10 @@ class Room:
     async def set_ready(self, nation: str, flag: bool, now: float) -> Batch:
         if flag == (nation in self.ready):
             return Batch(self.id, self.seq)
-        game, phase, has_orders = self.id, self.phase, nation in self.orders_in
+        game, phase, has_orders, writer = self.id, self.phase, nation in self.orders_in, self.repo.writer
 
         def write(db: sqlite3.Connection, b: Batch) -> None:
-            _still_at(db, game, phase)
+            _still_at(writer, db, game, phase)
             if flag:
                 changed = db.execute("INSERT OR IGNORE INTO ready (game, phase, nation, at) VALUES (?, ?, ?, ?)",
                                      (game, phase, nation, int(now))).rowcount
@@ -430,7 +464,7 @@ class Room:
             if changed:
                 b.push(db, "status", phase=phase, nation=nation, orders=has_orders, ready=flag)
 
-        batch = await self._awrite(write)
+        batch = await self._awrite(write, keeps_phase=True)
         if flag:
             self.ready[nation] = int(now)
         else:
@@ -537,7 +571,7 @@ class Room:
         for nation, (missed, cd) in seat_changes.items():
             self.seats[nation].missed, self.seats[nation].disorder = missed, cd
         self.orders_in, self.ready = set(), {}
-        self._due, self._acting, self._parsed = None, None, {}
+        self.forget_phase()
         return batch
 
     def stored_orders(self, rows: dict[str, sqlite3.Row]) -> tuple[dict[str, list[Order]], dict[str, list[list[str]]]]:
@@ -572,11 +606,10 @@ class Room:
         return batch
 
 
-def _still_at(db: sqlite3.Connection, game: str, phase: str) -> None:
+def _still_at(writer: Any, db: sqlite3.Connection, game: str, phase: str) -> None:
     """Inside a write: refuse it if the game has left ``phase`` meanwhile (a rollback or an
     adjudication committed while it waited), so it is never applied to another phase."""
-    row = db.execute("SELECT phase FROM games WHERE id = ?", (game,)).fetchone()
-    if row is None or row[0] != phase:
+    if writer.phase(db, game) != phase:
         raise ProtocolError("stale_phase", f"game {game} is no longer at {phase}", "phase")
 
 

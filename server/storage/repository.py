@@ -61,6 +61,7 @@ class Writer:
         self.db = schema.connect(path)
         self.db.row_factory = sqlite3.Row
         self.seqs: dict[str, int] = {}  # last push seq of each game, as written (in the open transaction)
+        self.phases: dict[str, str] = {}  # each game's phase as written: see phase()
         self.queue: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]] = []
         self.scheduled = False
         self.inflight: _Group | None = None
@@ -78,6 +79,23 @@ class Writer:
         if got is None:
             row = db.execute("SELECT seq FROM games WHERE id = ?", (game,)).fetchone()
             got = self.seqs[game] = int(row[0]) if row is not None else 0
+        return got
+
+    def phase(self, db: sqlite3.Connection, game: str) -> str | None:
+        """The game's phase as written, including the open transaction (inside a write).
+
+        Remembered between writes that only read it: a write is a *phase keeper* if it has
+        the attribute ``keeps_phase`` (orders and ready flags, which check the phase before
+        writing); after any other write, and after anything is undone, it is read again.
+        Every write of the database goes through this writer, so nothing else can move a
+        game's phase meanwhile.
+        """
+        got = self.phases.get(game)
+        if got is None:
+            row = db.execute("SELECT phase FROM games WHERE id = ?", (game,)).fetchone()
+            if row is None:
+                return None
+            got = self.phases[game] = str(row[0])
         return got
 
     # ---- asynchronous writes (the event loop) ----------------------------------------------
@@ -123,8 +141,11 @@ class Writer:
                 db.execute("ROLLBACK TO job")
                 db.execute("RELEASE job")
                 self.seqs.clear()
+                self.phases.clear()
                 results.append((False, e))
                 continue
+            if not getattr(fn, "keeps_phase", False):
+                self.phases.clear()
             db.execute("RELEASE job")
             results.append((True, value))
         self.busy += time.perf_counter() - t0
@@ -165,6 +186,7 @@ class Writer:
 
     def _rollback(self) -> None:
         self.seqs.clear()
+        self.phases.clear()
         try:
             self.db.execute("ROLLBACK")
         except sqlite3.Error:
@@ -180,6 +202,7 @@ class Writer:
 
     def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         self._settle()
+        self.phases.clear()
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         try:
