@@ -11,7 +11,6 @@ the host looked (never what they saw).
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from typing import Any
 
@@ -193,8 +192,7 @@ class HostMixin:
             self.wake()  # type: ignore[attr-defined]
 
     async def _rollback(self, conn: Any, room: Room, last: Any, reason: str) -> Reply:
-        while room.inflight:  # writes accepted before the rollback land first (and are discarded with it)
-            await asyncio.wait(list(room.inflight))
+        await room.settle()  # writes accepted before the rollback land first (and are discarded with it)
         before = msgpack.unpackb(last["before"], raw=False, strict_map_key=False)
         state = canonical.state_from_plain(before["state"])
         now = self.clock.now()

@@ -21,7 +21,6 @@ Processing a phase (the order matters for the crash tests):
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sqlite3
 from typing import Any, Callable, Iterable
@@ -117,7 +116,6 @@ class Room:
         self.absences: list[tuple[int, int, int]] = repo.absences(self.id)  # (user, start, end)
         self.subscribers: set[Any] = set()
         self.closing = False  # the phase is being processed: no more orders or ready flags for it
-        self.inflight: set[asyncio.Future[Any]] = set()
         self._due: tuple[float | None] | None = None  # cached due_at()
         self._acting: list[str] | None = None  # cached acting(), for the current state
         self._parsed: dict[tuple[str, str], Line] = {}  # (nation, line) -> what it says (check_orders)
@@ -247,20 +245,21 @@ class Room:
         return batch
 
     async def _awrite(self, fn: Callable[[sqlite3.Connection, Batch], Any], keeps_phase: bool = False) -> Batch:
-        """Write without blocking the event loop; returns once committed."""
-        fut = self.repo.submit(self._job(fn, keeps_phase))
-        self.inflight.add(fut)
-        try:
-            batch = await asyncio.shield(fut)
-        finally:
-            if fut.done():
-                self.inflight.discard(fut)
-            else:  # the caller was cancelled: processing must still wait for the write
-                fut.add_done_callback(self.inflight.discard)
+        """Write without blocking the event loop; returns once committed.
+
+        If the caller is cancelled meanwhile, the write still happens (unacknowledged);
+        :meth:`settle` waits for it.
+        """
+        batch: Batch = await self.repo.submit(self._job(fn, keeps_phase))
         self.seq = max(self.seq, batch.seq)
         self._due = None
         return batch
 
+    async def settle(self) -> None:
+        """Wait until every write submitted so far has been committed or refused (processing
+        and rollbacks read the orders after it). The writer runs writes in the order they
+        were submitted, one group at a time, so an empty write submitted now finishes last."""
+        await self.repo.submit(_nothing)
 
     def broadcast(self, frames: Iterable[tuple[str, bytes]]) -> None:
         """Send committed pushes to the subscribers their audience allows."""
@@ -499,8 +498,7 @@ class Room:
         The caller sets ``closing`` first (no new orders for this phase) and clears it after.
         """
         assert self.closing
-        while self.inflight:  # orders and flags already accepted for this phase are read below
-            await asyncio.wait(list(self.inflight))
+        await self.settle()  # orders and flags already accepted for this phase are read below
         if self.status != "active":  # paused (or ended by a vote) while the writes finished
             return Batch(self.id, self.seq)
         phase, rs, state = self.phase, self.ruleset, self.state
@@ -604,6 +602,13 @@ class Room:
         batch = self._write(write)
         self.status, self.error = "quarantined", error
         return batch
+
+
+def _nothing(db: sqlite3.Connection) -> None:
+    """The empty write :meth:`Room.settle` waits for."""
+
+
+_nothing.keeps_phase = True  # type: ignore[attr-defined]
 
 
 def _still_at(writer: Any, db: sqlite3.Connection, game: str, phase: str) -> None:

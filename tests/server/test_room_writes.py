@@ -196,3 +196,22 @@ def test_orders_refused_after_the_phase_moved_in_the_same_group(tmp_path: Path) 
         asyncio.run(main())
     finally:
         service.repo.close()
+
+
+def test_processing_waits_for_a_write_whose_caller_was_cancelled(tmp_path: Path) -> None:
+    """A request cancelled while its write waits for the commit (a client gone, a shutdown):
+    the write still lands, and adjudication, which starts meanwhile, reads it."""
+    service, room = _service(tmp_path / "c.db")
+    try:
+        async def main() -> None:
+            task = asyncio.ensure_future(room.submit("france", "A Par - Bur", "p2", T0))
+            await asyncio.sleep(0)  # the write is queued; the request now waits for its commit
+            task.cancel()
+            room.closing = True
+            await room.process(T0 + 10)
+            assert task.cancelled()
+            assert any(u.nation == "france" and u.loc == "bur" for u in room.state.units)
+
+        asyncio.run(main())
+    finally:
+        service.repo.close()
