@@ -167,7 +167,11 @@ class Writer:
         error = group.commit.exception()
         if error is not None:  # the transaction failed as a whole: nothing of it happened
             self._rollback()
-        for fut, (ok, value) in zip(group.futures, group.results):
+        futures, results = group.futures, group.results
+        # the commit's done-callback refers to the group: break that cycle, so the group's
+        # futures and results are freed now rather than by the cycle collector
+        group.commit, group.futures, group.results = None, [], []
+        for fut, (ok, value) in zip(futures, results):
             if fut.done():
                 continue
             if error is not None:
