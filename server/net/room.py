@@ -326,25 +326,42 @@ class Room:
 
     # ---- orders and ready flags ------------------------------------------------------------
     def check_orders(self, nation: str, text: str) -> dict[str, Any]:
-        """Parse a whole set of orders: the accepted ones normalised, rejected lines, what is missing."""
+        """Parse a whole set of orders: the accepted ones normalised, rejected lines, what is missing.
+
+        Each line (numbered from 1; blank and comment lines skipped) is read as
+        ``parse_orders`` reads it in a whole text (one order per line); its reading on this
+        phase's board (:data:`Line`) is remembered for the phase, since a player replacing a
+        set mostly resends lines already read. Only one order per unit is checked per set.
+        """
         st = self.state
         _, units = self._units_of(nation)
-        lines = self._parse_lines(nation, text, units)
-        if len(lines) > MAX_ORDER_LINES:
-            raise ProtocolError("bad_message", f"more than {MAX_ORDER_LINES} order lines", "text")
+        cache = self._parsed
+        if len(cache) > 4096:
+            cache.clear()
         accepted: list[str] = []
         rejected: list[dict[str, Any]] = []
         given: dict[str, int] = {}
-        for number, line, (canon, reason, prov, once) in lines:
+        count = 0
+        for number, raw in enumerate(text.splitlines(), start=1):
+            line = raw.strip()
+            if not line or line[0] in "#/" and (line[0] == "#" or line.startswith("//")):
+                continue
+            count += 1
+            hit = cache.get((nation, line))
+            if hit is None:
+                hit = cache[(nation, line)] = self._read_line(nation, line, units)
+            canon, reason, prov, once = hit
             if reason is None and once and prov in given:
-                unit = units[prov]
-                reason = f"{unit[0]} {unit[1]} already has an order (line {given[prov]})"
+                unit = units[prov]  # type: ignore[index]
+                reason = f"{unit[0]} {unit[1]} already has an order (line {given[prov]})"  # type: ignore[index]
             if reason is not None:
                 rejected.append({"line": number, "text": line, "reason": reason})
                 continue
             if prov is not None:
                 given[prov] = number
             accepted.append(canon)  # type: ignore[arg-type]
+        if count > MAX_ORDER_LINES:
+            raise ProtocolError("bad_message", f"more than {MAX_ORDER_LINES} order lines", "text")
         out: dict[str, Any] = {"orders": accepted, "rejected": rejected}
         if st.phase == "adjustment":
             due = adjustments_due(self.ruleset, st).get(nation, 0)
@@ -368,27 +385,6 @@ class Room:
                 mine = [u for u in st.units if u.nation == nation]
             got = self._mine[nation] = (mine, {u.province: (u.kind, u.loc) for u in mine})
         return got
-
-    def _parse_lines(self, nation: str, text: str, units: dict[str, tuple[str, str]]
-                     ) -> list[tuple[int, str, Line]]:
-        """Each order line of ``text`` (numbered from 1; blank and comment lines skipped) with
-        what it says on this phase's board (:data:`Line`). ``parse_orders`` reads each line
-        as it would read the whole text (each line is one order); a line's reading is
-        remembered for the phase, since a player replacing a set mostly resends lines
-        already read."""
-        cache = self._parsed
-        if len(cache) > 4096:
-            cache.clear()
-        out: list[tuple[int, str, Line]] = []
-        for number, raw in enumerate(text.splitlines(), start=1):
-            line = raw.strip()
-            if not line or line.startswith("#") or line.startswith("//"):
-                continue
-            hit = cache.get((nation, line))
-            if hit is None:
-                hit = cache[(nation, line)] = self._read_line(nation, line, units)
-            out.append((number, line, hit))
-        return out
 
     def _read_line(self, nation: str, line: str, units: dict[str, tuple[str, str]]) -> Line:
         got = parse_orders(line, self.ruleset, units=units)[0][2]

@@ -352,9 +352,11 @@ class Service(HostMixin, PressMixin, VoteMixin, DeadlineMixin):
         room = self.room(req.get("game"))
         nation = self._seat(conn, room)
         room.check_phase(req.get("phase"))
+        first = nation not in room.orders_in
         checked, batch = await room.submit(nation, req.get("text"), conn.name, self.clock.now())
         crash_point("after_commit_before_ack")
-        self.wake()
+        if first:  # a nation's first orders may end the grace wait: the scheduler looks again
+            self.wake()
         return {"game": room.id, "phase": room.phase, "nation": nation, **checked}, batch
 
     async def _ready(self, conn: Any, req: Request, flag: bool) -> Reply:
