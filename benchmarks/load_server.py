@@ -15,11 +15,14 @@ and waits for ``go`` on stdin, then runs two stages:
     round all games at one clock jump (a burst). For each forced deadline it records the
     time from the clock write until the last of the game's clients has the ``adjudicated``
     push.
-``saturate``
-    Closed loop: every client submits, waits for the reply, submits again. Throughput.
+``saturate`` rounds
+    Closed loop: every client submits, waits for the reply, submits again. Throughput. One
+    round of ``--sat-seconds`` per ``sat`` line on stdin (``ROUND {json}`` after each), until
+    ``end``: the caller alternates rounds against kessen and against the echo server.
 
 Against the echo server (``--mode echo``) the same clients send the same frames; there are
-no deadlines. Output: ``STAGE name start|end`` lines while running, then one ``RESULT {json}``.
+no deadlines. Output: ``STAGE ...`` lines while running, ``ROUND {json}`` per saturation
+round, then one ``RESULT {json}``.
 """
 
 from __future__ import annotations
@@ -272,18 +275,25 @@ async def main() -> int:
             "burst_ms_p50": pct(burst, 0.5), "burst_ms_p99": pct(burst, 0.99), "burst_ms_max": pct(burst, 1.0),
         }
 
-    # ---- saturation stage -------------------------------------------------------------------
-    sat = Stage("saturate")
-    for c in clients:
-        c.stage = sat
-    print("STAGE saturate start", flush=True)
-    sat.t0 = now()
-    until = sat.t0 + args.sat_seconds
-    await asyncio.gather(*(c.closed_loop(until) for c in clients))
-    sat.t1 = now()
-    await wait_idle(clients, 5)
-    print("STAGE saturate end", flush=True)
-    result["saturate"] = sat.summary()
+    # ---- saturation rounds: one per "sat" line on stdin, until "end" --------------------------
+    print("STAGE rounds", flush=True)
+    rounds = []
+    loop = asyncio.get_running_loop()
+    while True:
+        line = await loop.run_in_executor(None, sys.stdin.readline)
+        if line.strip() != "sat":
+            break
+        sat = Stage("saturate")
+        for c in clients:
+            c.stage = sat
+        sat.t0 = now()
+        until = sat.t0 + args.sat_seconds
+        await asyncio.gather(*(c.closed_loop(until) for c in clients))
+        sat.t1 = now()
+        await wait_idle(clients, 5)
+        rounds.append(sat.summary())
+        print("ROUND " + json.dumps(rounds[-1]), flush=True)
+    result["rounds"] = rounds
 
     print("RESULT " + json.dumps(result), flush=True)
     await asyncio.wait_for(asyncio.gather(*(c.ws.close() for c in clients), return_exceptions=True), 10)

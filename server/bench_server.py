@@ -16,9 +16,14 @@ end (also on failure or Ctrl-C):
    Its RSS is read from ``/proc`` once idle (started, no client).
 3. The load generator (``benchmarks/load_server.py``, its own process) connects and
    authenticates every client; the server's RSS is read again (memory per connection); then
-   the paced stage (orders at ``--rate`` per client per second, deadlines forced through the
-   clock file) and the saturation stage (closed loop) run. Figures come back as JSON.
-4. The echo server (``benchmarks/echo_server.py``) gets the same clients and frames.
+   the paced stage runs (orders at ``--rate`` per client per second, deadlines forced through
+   the clock file).
+4. The echo server (``benchmarks/echo_server.py``) gets the same clients and frames, and its
+   own paced stage (the kessen server is stopped meanwhile, SIGSTOP).
+5. Saturation (closed loop), ``--rounds`` rounds against each server in turn, the other one
+   stopped: both see the same machine, and a busy moment of a shared VM spoils one round
+   rather than one side. Each side's figure is its median round; the ratio is the median of
+   the rounds' ratios, and every round is printed.
 
 ``KESSEN_BENCH_PROFILE=FILE`` runs the server under cProfile (main thread) and writes FILE.
 
@@ -34,6 +39,7 @@ import os
 import queue
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -53,7 +59,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--clients", type=int, default=700, help="websocket clients (default 700)")
     p.add_argument("--games", type=int, default=100, help="games; clients are seated 7 to a game (default 100)")
     p.add_argument("--seconds", type=float, default=20, help="paced stage, with forced deadlines (default 20)")
-    p.add_argument("--sat-seconds", type=float, default=5, help="saturation stage (default 5)")
+    p.add_argument("--sat-seconds", type=float, default=5, help="each saturation round (default 5)")
+    p.add_argument("--rounds", type=int, default=3,
+                   help="saturation rounds against each server, alternating (default 3)")
     p.add_argument("--rate", type=float, default=1.0, help="orders per second per client in the paced stage (default 1)")
     p.add_argument("--no-echo", action="store_true", help="skip the echo-server ceiling")
     p.add_argument("--json", default=None, help="also write every figure to this JSON file")
@@ -214,37 +222,70 @@ def prepare(tmp: Path, clients: int, games: int) -> dict[str, Any]:
     return plan
 
 
-# ---- one run against a server ------------------------------------------------------------
-def drive(server: Proc, tmp: Path, url: str, mode: str, args: argparse.Namespace,
-          stats: Callable[[str], None] | None) -> dict[str, Any]:
-    """Run the load generator against ``url``; returns its figures plus memory readings."""
-    out: dict[str, Any] = {"rss_idle_mb": rss_mb(server.p.pid)}
-    gen = Proc([sys.executable, str(ROOT / "benchmarks" / "load_server.py"), "--url", url,
-                "--plan", str(tmp / "plan.json"), "--mode", mode, "--seconds", str(args.seconds),
-                "--sat-seconds", str(args.sat_seconds), "--rate", str(args.rate)],
-               tmp, _env(), tmp / f"gen-{mode}.err", stdin=True)
-    try:
+# ---- one load generator against a server -------------------------------------------------
+class Run:
+    """The load generator against one server: connect and authenticate every client, the
+    paced stage, then saturation rounds one at a time (:meth:`round`), then its figures."""
+
+    def __init__(self, server: Proc, tmp: Path, url: str, mode: str, args: argparse.Namespace,
+                 stats: Callable[[str], Any] | None) -> None:
+        self.server, self.args, self.stats = server, args, stats
+        self.out: dict[str, Any] = {"rss_idle_mb": rss_mb(server.p.pid)}
+        self.gen = Proc([sys.executable, str(ROOT / "benchmarks" / "load_server.py"), "--url", url,
+                         "--plan", str(tmp / "plan.json"), "--mode", mode, "--seconds", str(args.seconds),
+                         "--sat-seconds", str(args.sat_seconds), "--rate", str(args.rate)],
+                        tmp, _env(), tmp / f"gen-{mode}.err", stdin=True)
+
+    def paced(self) -> None:
+        gen, out, stats = self.gen, self.out, self.stats
         ready = gen.expect(lambda s: s.startswith("READY"), 240, "every client to connect")
         time.sleep(0.5)
-        out["rss_loaded_mb"] = rss_mb(server.p.pid)
+        out["rss_loaded_mb"] = rss_mb(self.server.p.pid)
         out["connect_s"] = float(ready.split()[2])
         gen.send("go\n")
         gen.expect(lambda s: s == "STAGE paced start", 30, "the paced stage")
         if stats:
             stats("reset")
-        gen.expect(lambda s: s == "STAGE paced end", args.seconds + 30, "the end of the paced stage")
+        gen.expect(lambda s: s == "STAGE paced end", self.args.seconds + 30, "the end of the paced stage")
         if stats:
             out["loop"] = stats("paced")
-        gen.expect(lambda s: s == "STAGE saturate end", args.sat_seconds + 30, "the end of the saturation stage")
-        if stats:
-            out["loop_saturated"] = stats("saturate")
-        out["rss_after_mb"] = rss_mb(server.p.pid)
-        res = gen.expect(lambda s: s.startswith("RESULT "), args.sat_seconds + 60, "the generator's figures")
-        out.update(json.loads(res[len("RESULT "):]))
-        gen.p.wait(20)
-    finally:
-        gen.kill()
-    return out
+        gen.expect(lambda s: s == "STAGE rounds", 30, "the saturation rounds")
+        out["rss_after_mb"] = rss_mb(self.server.p.pid)
+
+    def round(self) -> dict[str, Any]:
+        if self.stats:
+            self.stats("reset")
+        self.gen.send("sat\n")
+        line = self.gen.expect(lambda s: s.startswith("ROUND "), self.args.sat_seconds + 30, "a saturation round")
+        got: dict[str, Any] = json.loads(line[len("ROUND "):])
+        if self.stats:
+            got["loop"] = self.stats("saturate")
+        return got
+
+    def finish(self) -> dict[str, Any]:
+        self.gen.send("end\n")
+        res = self.gen.expect(lambda s: s.startswith("RESULT "), 60, "the generator's figures")
+        self.out.update(json.loads(res[len("RESULT "):]))
+        self.gen.p.wait(20)
+        return self.out
+
+    def kill(self) -> None:
+        self.gen.kill()
+
+
+def median_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """The round with the median throughput (the lower middle one of an even count)."""
+    ranked = sorted(rounds, key=lambda r: r["orders_per_s"])
+    return ranked[(len(ranked) - 1) // 2]
+
+
+def _switch(stop: Proc | None, go: Proc | None) -> None:
+    """Stop one server process (SIGSTOP) and let the other run (SIGCONT)."""
+    if stop is not None:
+        stop.signal(signal.SIGSTOP)
+    if go is not None:
+        go.signal(signal.SIGCONT)
+        time.sleep(0.3)  # its timers catch up before the round (and the lag window) starts
 
 
 def start_server(argv: list[str], tmp: Path, name: str, env: dict[str, str]) -> tuple[Proc, int]:
@@ -259,6 +300,7 @@ def run_server_bench(args: argparse.Namespace) -> int:
         return 2
     tmp = Path(tempfile.mkdtemp(prefix="kessen-bench-server-"))
     procs: list[Proc] = []
+    runs: list[Run] = []
     started = time.monotonic()
     try:
         print(f"kessen bench server: {args.clients} clients over {args.games} games, loopback, "
@@ -281,19 +323,42 @@ def run_server_bench(args: argparse.Namespace) -> int:
             line = server.expect(lambda s: s.startswith("stats "), 10, "the server's stats")
             return json.loads(line[len("stats "):]) if what != "reset" else None
 
-        ours = drive(server, tmp, f"ws://127.0.0.1:{port}", "kessen", args, stats)
-        server.stop()
-        print(f"kessen run done ({time.monotonic() - started:.0f} s)", flush=True)
-
-        echo = None
+        ours_run = Run(server, tmp, f"ws://127.0.0.1:{port}", "kessen", args, stats)
+        runs.append(ours_run)
+        ours_run.paced()
+        print(f"kessen paced stage done ({time.monotonic() - started:.0f} s)", flush=True)
+        echo_run = eproc = None
         if not args.no_echo:
+            server.signal(signal.SIGSTOP)  # idle meanwhile: its scheduler's tick costs nothing
             eproc, eport = start_server([sys.executable, str(ROOT / "benchmarks" / "echo_server.py"), "0"],
                                         tmp, "echo", _env())
             procs.append(eproc)
             time.sleep(0.5)
-            echo = drive(eproc, tmp, f"ws://127.0.0.1:{eport}", "echo", args, None)
+            echo_run = Run(eproc, tmp, f"ws://127.0.0.1:{eport}", "echo", args, None)
+            runs.append(echo_run)
+            echo_run.paced()
+        # saturation: rounds against each server in turn, the other one stopped (SIGSTOP), so
+        # both see the same machine, and a slow or busy moment hits one round, not one side
+        ours_rounds: list[dict[str, Any]] = []
+        echo_rounds: list[dict[str, Any]] = []
+        for _ in range(args.rounds):
+            _switch(eproc, server)
+            ours_rounds.append(ours_run.round())
+            if echo_run is not None:
+                _switch(server, eproc)
+                echo_rounds.append(echo_run.round())
+        _switch(None, server)
+        _switch(None, eproc)
+        ours = ours_run.finish()
+        ours["saturate"] = median_round(ours_rounds)
+        ours["loop_saturated"] = ours["saturate"].get("loop")
+        server.stop()
+        echo = None
+        if echo_run is not None and eproc is not None:
+            echo = echo_run.finish()
+            echo["saturate"] = median_round(echo_rounds)
             eproc.stop()
-        report(args, ours, echo)
+        report(args, ours, echo, ours_rounds, echo_rounds)
         if args.json:
             Path(args.json).write_text(json.dumps({"kessen": ours, "echo": echo}, indent=1))
         print(f"total {time.monotonic() - started:.0f} s")
@@ -303,11 +368,15 @@ def run_server_bench(args: argparse.Namespace) -> int:
         return 1
     finally:
         for p in procs:
+            p.signal(signal.SIGCONT)
             p.kill()
+        for r in runs:
+            r.kill()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def report(args: argparse.Namespace, ours: dict[str, Any], echo: dict[str, Any] | None) -> None:
+def report(args: argparse.Namespace, ours: dict[str, Any], echo: dict[str, Any] | None,
+           ours_rounds: list[dict[str, Any]], echo_rounds: list[dict[str, Any]]) -> None:
     def f(v: Any, fmt: str = "{:.1f}") -> str:
         return "-" if v is None else fmt.format(v)
 
@@ -320,7 +389,8 @@ def report(args: argparse.Namespace, ours: dict[str, Any], echo: dict[str, Any] 
     es = echo["saturate"] if echo else {}
     per_conn = (ours["rss_loaded_mb"] - ours["rss_idle_mb"]) * 1024 / n
     print(f"\n{'figure':52} {'kessen':>12} {'echo':>12}")
-    row(f"orders/s, saturated ({n} clients, closed loop)", s["orders_per_s"], es.get("orders_per_s"), "{:,.0f}")
+    row(f"orders/s, saturated ({n} clients, closed loop; median of {len(ours_rounds)})",
+        s["orders_per_s"], es.get("orders_per_s"), "{:,.0f}")
     row("  ack latency p50 / p99 ms at saturation", s["ack_ms_p50"], es.get("ack_ms_p50"))
     row("", s["ack_ms_p99"], es.get("ack_ms_p99"))
     row(f"orders/s, paced ({args.rate:g}/s per client)", p["orders_per_s"], ep.get("orders_per_s"), "{:,.0f}")
@@ -346,9 +416,16 @@ def report(args: argparse.Namespace, ours: dict[str, Any], echo: dict[str, Any] 
     row("memory per connection KB", per_conn,
         (echo["rss_loaded_mb"] - echo["rss_idle_mb"]) * 1024 / n if echo else None)
     row("connect + authenticate all clients s", ours["connect_s"], echo["connect_s"] if echo else None, "{:.1f}")
-    ratio = s["orders_per_s"] / es["orders_per_s"] if es.get("orders_per_s") else None
-    if ratio is not None:
-        print(f"\nthroughput ratio kessen / echo ceiling: {ratio:.2f}")
+    ratio = None
+    if echo_rounds:
+        ratios = [k["orders_per_s"] / e["orders_per_s"] for k, e in zip(ours_rounds, echo_rounds) if e["orders_per_s"]]
+        print(f"\nsaturation rounds ({args.sat_seconds:g} s each, kessen then echo, the other server stopped):")
+        for i, (k, e) in enumerate(zip(ours_rounds, echo_rounds), start=1):
+            print(f"  round {i}: kessen {k['orders_per_s']:,.0f}  echo {e['orders_per_s']:,.0f} orders/s  "
+                  f"ratio {k['orders_per_s'] / e['orders_per_s']:.2f}")
+        ratio = statistics.median(ratios) if ratios else None
+        if ratio is not None:
+            print(f"throughput ratio kessen / echo ceiling (median of rounds): {ratio:.2f}")
     print("\ngoals:")
     checks = [
         ("p99 acknowledgement < 20 ms (paced)", p["ack_ms_p99"] is not None and p["ack_ms_p99"] < GOALS["ack_p99_ms"]),
