@@ -276,6 +276,7 @@ class HostMixin:
 
         batch = await room._awrite(write)
         seat.user, seat.player, seat.missed, seat.disorder, seat.advertised = new_user, name, 0, False, False
+        room.seats_changed()
         room._due = None
         self.schedule_recount(room)  # type: ignore[attr-defined]
         return out, batch

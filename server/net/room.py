@@ -113,6 +113,7 @@ class Room:
         self.seats: dict[str, Seat] = {
             r["nation"]: Seat(r["user"], r["player"], r["missed"], bool(r["civil_disorder"]), bool(r["advertised"]))
             for r in repo.seats(self.id)}
+        self._by_user: dict[int, str] | None = None  # user -> nation (nation_of)
         self.absences: list[tuple[int, int, int]] = repo.absences(self.id)  # (user, start, end)
         self.subscribers: set[Any] = set()
         self.closing = False  # the phase is being processed: no more orders or ready flags for it
@@ -133,10 +134,17 @@ class Room:
 
     # ---- views -----------------------------------------------------------------------------
     def nation_of(self, user: int | None) -> str | None:
-        for n, s in self.seats.items():
-            if s.user == user and user is not None:
-                return n
-        return None
+        """The nation ``user`` plays here (None: none). Cached; whatever changes a seat's
+        player calls :meth:`seats_changed`."""
+        if user is None:
+            return None
+        by_user = self._by_user
+        if by_user is None:  # the first seat (in id order) wins, should a user ever hold two
+            by_user = self._by_user = {s.user: n for n, s in reversed(self.seats.items()) if s.user is not None}
+        return by_user.get(user)
+
+    def seats_changed(self) -> None:
+        self._by_user = None
 
     def sees(self, user: int | None, audience: str) -> bool:
         """Whether ``user`` may receive a push for ``audience`` (see :meth:`Batch.push`)."""
@@ -294,6 +302,7 @@ class Room:
 
         batch = self._write(write)
         seat.user, seat.player, seat.missed, seat.disorder, seat.advertised = user, player, 0, False, False
+        self.seats_changed()
         self._due = None
         return batch
 
