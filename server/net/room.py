@@ -231,9 +231,11 @@ class Room:
 
     # ---- transactions ----------------------------------------------------------------------
     def _job(self, fn: Callable[[sqlite3.Connection, Batch], Any],
-             keeps_phase: bool = False) -> Callable[[sqlite3.Connection], Batch]:
+             keeps_phase: bool = False, light: bool = False) -> Callable[[sqlite3.Connection], Batch]:
         """``fn`` as a write of the repository. ``keeps_phase``: ``fn`` never changes the
-        game's phase (see :meth:`server.storage.repository.Writer.phase`)."""
+        game's phase (see :meth:`server.storage.repository.Writer.phase`); ``light``: it
+        raises only before its one write statement, or from that statement, so it needs no
+        savepoint (see ``Writer._undo``)."""
         writer = self.repo.writer
 
         def job(db: sqlite3.Connection) -> Batch:  # runs on the loop, inside the group's transaction
@@ -243,6 +245,8 @@ class Room:
             return batch
         if keeps_phase:
             job.keeps_phase = True  # type: ignore[attr-defined]
+        if light:
+            job.light = True  # type: ignore[attr-defined]
         return job
 
     def _write(self, fn: Callable[[sqlite3.Connection, Batch], Any]) -> Batch:
@@ -252,13 +256,14 @@ class Room:
         self._due = None
         return batch
 
-    async def _awrite(self, fn: Callable[[sqlite3.Connection, Batch], Any], keeps_phase: bool = False) -> Batch:
+    async def _awrite(self, fn: Callable[[sqlite3.Connection, Batch], Any], keeps_phase: bool = False,
+                      light: bool = False) -> Batch:
         """Write without blocking the event loop; returns once committed.
 
         If the caller is cancelled meanwhile, the write still happens (unacknowledged);
         :meth:`settle` waits for it.
         """
-        batch: Batch = await self.repo.submit(self._job(fn, keeps_phase))
+        batch: Batch = await self.repo.submit(self._job(fn, keeps_phase, light))
         self.seq = max(self.seq, batch.seq)
         self._due = None
         return batch
@@ -431,11 +436,18 @@ class Room:
         stored = "\n".join(checked["orders"])
         game, phase, disorder, writer = self.id, self.phase, self.seats[nation].disorder, self.repo.writer
 
+        # replacing a stored set (the usual case) is one UPDATE, after the check: a light write
+        light = also is None and not disorder and nation in self.orders_in
+
         def write(db: sqlite3.Connection, b: Batch) -> None:
             _still_at(writer, db, game, phase)
             was_in = db.execute("UPDATE orders SET text = ?, entered_by = ?, submitted = ? "
                                 "WHERE game = ? AND phase = ? AND nation = ?",
                                 (stored, by, int(now), game, phase, nation)).rowcount == 1
+            if light:
+                if not was_in:  # cannot happen (orders_in follows commits); nothing was written
+                    raise RuntimeError(f"{nation}'s orders for {phase} were not stored")
+                return
             if not was_in:
                 db.execute("INSERT INTO orders (game, phase, nation, text, entered_by, submitted) "
                            "VALUES (?, ?, ?, ?, ?, ?)", (game, phase, nation, stored, by, int(now)))
@@ -447,7 +459,7 @@ class Room:
             if also is not None:
                 also(db, b, checked)
 
-        batch = await self._awrite(write, keeps_phase=also is None)
+        batch = await self._awrite(write, keeps_phase=also is None, light=light)
         self.orders_in.add(nation)
         self.seats[nation].disorder = False
         return checked, batch

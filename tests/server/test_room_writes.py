@@ -215,3 +215,43 @@ def test_processing_waits_for_a_write_whose_caller_was_cancelled(tmp_path: Path)
         asyncio.run(main())
     finally:
         service.repo.close()
+
+
+def test_light_writes_skip_savepoints_and_a_failing_one_fails_only_its_group(tmp_path: Path) -> None:
+    """A light write (no savepoint) refused by its check leaves the group's other writes in
+    place; one whose statement fails fails its whole group, and the transaction is not left
+    open for the next group."""
+    service, room = _service(tmp_path / "l.db")
+    writer = service.repo.writer
+    try:
+        async def main() -> None:
+            def put(nation: str, text: str) -> Any:
+                def fn(db: sqlite3.Connection, b: Batch) -> None:
+                    db.execute("INSERT OR REPLACE INTO orders (game, phase, nation, text, entered_by, submitted) "
+                               "VALUES (?, 'S1901M', ?, ?, '', 0)", (room.id, nation, text))
+                return _job(room, fn, True)
+
+            def refused(db: sqlite3.Connection, b: Batch) -> None:
+                raise ProtocolError("stale_phase", "refused before writing", "phase")
+
+            def broken(db: sqlite3.Connection, b: Batch) -> None:
+                db.execute("UPDATE no_such_table SET x = 1")
+
+            light_refused = room._job(refused, True, light=True)
+            light_broken = room._job(broken, True, light=True)
+            got = await asyncio.gather(service.repo.submit(put("france", "A par H")),
+                                       service.repo.submit(light_refused),
+                                       service.repo.submit(put("england", "F lon H")), return_exceptions=True)
+            assert isinstance(got[1], ProtocolError) and not isinstance(got[0], Exception)
+            assert sorted(service.repo.orders(room.id, "S1901M")) == ["england", "france"]
+            got = await asyncio.gather(service.repo.submit(put("italy", "A rom H")),
+                                       service.repo.submit(light_broken), return_exceptions=True)
+            assert all(isinstance(g, sqlite3.Error) for g in got)  # the whole group failed...
+            assert "italy" not in service.repo.orders(room.id, "S1901M")  # ...and nothing of it stayed
+            await service.repo.submit(put("italy", "A ven H"))  # the next group begins afresh
+            assert service.repo.orders(room.id, "S1901M")["italy"]["text"] == "A ven H"
+            assert not writer.db.in_transaction
+
+        asyncio.run(main())
+    finally:
+        service.repo.close()
