@@ -825,7 +825,10 @@ class _Adjudicator:
             if dislodger is not None:
                 return OrderResult(e.nation, order, FAILS, Reason("dislodged", by=dislodger.prov))
             if not ok:
-                cutter = next((a for a in e.attackers if a.nation != e.nation and a.prov != e.sdest and self.path(a)), None)
+                # the attack named is the one from the lowest province id, not the first submitted:
+                # two attacks cutting one support must give the same result in any order
+                cutter = min((a for a in e.attackers if a.nation != e.nation and a.prov != e.sdest and self.path(a)),
+                             key=_prov_of, default=None)
                 return OrderResult(e.nation, order, FAILS, Reason("cut", by=cutter.prov if cutter else None))
             return OrderResult(e.nation, order, SUCCEEDS)
         if dislodger is not None:
@@ -860,3 +863,6 @@ def _loc(u: Unit) -> str:
 def _kind_word(letter: str) -> str:
     return {"A": "an army", "F": "a fleet"}.get(letter, letter)
 
+
+def _prov_of(entry: _Entry) -> str:
+    return entry.prov

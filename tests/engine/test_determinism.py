@@ -119,6 +119,25 @@ def test_interleaving_nations_changes_nothing(case: Case, data: st.DataObject) -
     assert encoded(other, events_sorted=True) == encoded(base, events_sorted=True)
 
 
+def test_a_support_cut_twice_names_the_same_attack_in_any_order() -> None:
+    """Found by the property above in a CI run: two attacks cut one support, and the reason
+    named whichever was submitted first. It names the attack from the lowest province."""
+    from server.engine.orders import Move, Support
+
+    rs = load("classic")
+    units = (Unit("austria", "F", "aeg"), Unit("turkey", "A", "bul"), Unit("turkey", "A", "con"),
+             Unit("italy", "F", "gre"))
+    state = GameState(year=1901, season="spring", phase="movement", units=units,
+                      centres=(("bul", "turkey"), ("con", "turkey")), dislodged=(), standoffs=(), winner=None)
+    aeg = ("austria", Move(unit="F", loc="aeg", dest="bul/sc", via_convoy=False, via=""))
+    gre = ("italy", Move(unit="F", loc="gre", dest="bul/sc", via_convoy=False, via=""))
+    sup = ("turkey", Support(unit="A", loc="bul", target_unit="A", target="con", dest=None))
+    for flat in ([aeg, gre, sup], [gre, aeg, sup], [sup, gre, aeg]):
+        cut = next(r for r in step_submitted(rs, state, flat).results if r.nation == "turkey")
+        assert cut.result == "fails" and cut.reason is not None
+        assert (cut.reason.code, cut.reason.by) == ("cut", "aeg")
+
+
 @PROPERTY
 @given(states_with_orders(unique=True), st.data())
 def test_order_within_a_nation_does_not_matter_outside_adjustments(case: Case, data: st.DataObject) -> None:
