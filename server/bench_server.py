@@ -298,6 +298,9 @@ def run_server_bench(args: argparse.Namespace) -> int:
     if args.clients > 7 * args.games or args.clients < args.games:
         print("kessen: --clients must be between --games and 7 x --games", file=sys.stderr)
         return 2
+    if args.rounds < 1 or args.sat_seconds <= 0:
+        print("kessen: --rounds must be at least 1 and --sat-seconds more than 0", file=sys.stderr)
+        return 2
     tmp = Path(tempfile.mkdtemp(prefix="kessen-bench-server-"))
     procs: list[Proc] = []
     runs: list[Run] = []
